@@ -1,0 +1,79 @@
+/**
+ * The one error registry. Every error isotel raises on purpose has a code here,
+ * marked as the user's fault (bad input, bad function code: 4xx, never pages anyone)
+ * or the system's (5xx, worth an alert). Errors crossing process or isolate
+ * boundaries are classified by `code`, never by `instanceof` or message text.
+ *
+ * `docs/errors.md` lists every code; test/common/errors.test.ts keeps the two in step.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status when the error ends a request. */
+  readonly status: number;
+  /** true: caused by the caller's input or the function's code; false: isotel or its environment failed. */
+  readonly userFault: boolean;
+  /** What happened and how to fix it. */
+  readonly hint: string;
+}
+
+export const ERRORS = {
+  // configuration and start-up
+  ISOTEL_ERR_CONFIG_INVALID: { status: 500, userFault: true, hint: 'A configuration value is invalid: fix the flag or environment variable named in the message.' },
+  ISOTEL_ERR_CONFIG_UNKNOWN_KEY: { status: 500, userFault: true, hint: 'An unknown configuration key was given: check the spelling against the README configuration reference.' },
+  ISOTEL_ERR_PORT_IN_USE: { status: 500, userFault: true, hint: 'Another process listens on this port: stop it, or choose another port with the flag or environment variable named in the message.' },
+  ISOTEL_ERR_PROCESS_EXITED: { status: 500, userFault: false, hint: 'A supervised isotel process exited unexpectedly; its last log lines say why. The supervisor restarts it.' },
+
+  // gateway and functions
+  ISOTEL_ERR_FUNCTION_NOT_FOUND: { status: 404, userFault: true, hint: 'No function is deployed under this name: check the URL (/<function>/<path>) or deploy it first.' },
+  ISOTEL_ERR_FUNCTION_INVALID_NAME: { status: 400, userFault: true, hint: 'Function names are 1–63 characters of lowercase letters, digits and "-", starting with a letter.' },
+  ISOTEL_ERR_DEPLOY_COMPILE: { status: 400, userFault: true, hint: 'The function does not compile: fix the syntax error at the file and line given.' },
+  ISOTEL_ERR_DEPLOY_EVALUATE: { status: 400, userFault: true, hint: 'The function\'s top level threw while being evaluated: fix the error at the location given.' },
+  ISOTEL_ERR_DEPLOY_NO_HANDLER: { status: 400, userFault: true, hint: 'The module must `export default { fetch(request, env, ctx) { ... } }` (or register a fetch event listener).' },
+  ISOTEL_ERR_HANDLER_THREW: { status: 500, userFault: true, hint: 'The function threw or rejected while handling the request; the invocation span holds the exception.' },
+  ISOTEL_ERR_HANDLER_BAD_RESPONSE: { status: 500, userFault: true, hint: 'The fetch handler must return (or resolve to) a Response.' },
+  ISOTEL_ERR_WORKER_UNAVAILABLE: { status: 503, userFault: false, hint: 'The worker process running this function is restarting; retry shortly.' },
+  ISOTEL_ERR_INTERNAL: { status: 500, userFault: false, hint: 'An internal error occurred; the host log has the details.' },
+
+  // collector and ClickHouse
+  ISOTEL_ERR_CLICKHOUSE_UNAVAILABLE: { status: 503, userFault: false, hint: 'ClickHouse could not be reached: check ISOTEL_CLICKHOUSE_URL, or that the collector is running.' },
+  ISOTEL_ERR_QUERY_FAILED: { status: 400, userFault: true, hint: 'ClickHouse refused the query; its message says why.' },
+  ISOTEL_ERR_QUERY_READONLY: { status: 400, userFault: true, hint: 'The query API is read-only: only SELECT, SHOW, DESCRIBE, EXPLAIN and WITH queries run there.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class IsotelError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly userFault: boolean;
+  /** Structured details safe to show to the caller (e.g. file, line, column). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IsotelError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.userFault = ERRORS[code].userFault;
+    this.details = options?.details;
+  }
+
+  /** The JSON body a client sees. */
+  toJSON(): { error: { code: ErrorCode; message: string; hint: string } & Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, hint: ERRORS[this.code].hint, ...this.details } };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/** Rebuilds an IsotelError from its JSON form (after crossing a process boundary). */
+export function errorFromJSON(body: unknown): IsotelError {
+  const e = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  if (e && isErrorCode(e.code)) {
+    const { code, message, hint: _hint, ...details } = e as Record<string, unknown>;
+    return new IsotelError(code as ErrorCode, String(message), { details });
+  }
+  return new IsotelError('ISOTEL_ERR_INTERNAL', `unrecognised error body: ${JSON.stringify(body)?.slice(0, 200)}`);
+}

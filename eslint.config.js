@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.isotel/', 'dashboards/viewer/vendor/', '**/*.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', AbortController: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly', fetch: 'readonly', structuredClone: 'readonly', queueMicrotask: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    // The in-isolate runtime: no Node APIs, ever.
+    files: ['sdk/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'http', 'os', 'child_process', 'crypto', 'net', 'stream', 'buffer', 'util'], message: 'sdk/runtime runs inside a bare V8 isolate: no Node APIs.' }] }],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require'],
+    },
+  },
+  {
+    // Only host/isolate may import isolated-vm; the host never imports runtime modules.
+    files: ['host/**/*.ts', 'collector/**/*.ts', 'cli/**/*.ts', 'common/**/*.ts'],
+    ignores: ['host/isolate/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'isolated-vm', message: 'Only host/isolate/ imports isolated-vm.' }], patterns: [{ group: ['**/sdk/runtime/**'], message: 'The host loads the runtime as a built bundle, never imports it.' }] }],
+    },
+  },
+);

@@ -1,0 +1,88 @@
+/**
+ * The seam between the density host (pool, worker, gateway, telemetry) and the
+ * isolate layer (host/isolate/: the only code that imports isolated-vm).
+ *
+ * A Sandbox is one V8 isolate with one context in which the isotel runtime
+ * (sdk/runtime, loaded as the built bundle dist/runtime/runtime.js + its V8 code
+ * cache) has already been evaluated. Sandboxes are created ahead of need by the
+ * pool, off the request path; a cold start takes one, loads a function version into
+ * it and invokes it.
+ *
+ * Nothing in this file is isolated-vm specific: callers see bytes, strings, numbers.
+ */
+
+/** How a phase of a cold start went, in nanoseconds (process.hrtime.bigint differences). */
+export interface LoadResult {
+  /** true when V8 accepted the cached data given to load(). */
+  readonly codeCacheHit: boolean;
+  /** Code cache produced by this compile, when none was given or it was rejected; store it per version. */
+  readonly cachedData: Uint8Array | undefined;
+  readonly compileNs: bigint;
+  readonly evaluateNs: bigint;
+}
+
+export interface LoadOptions {
+  /** Shown in stack traces and compile errors, e.g. `hello.js`. */
+  readonly filename: string;
+  /** V8 code cache produced by an earlier load of the very same source. */
+  readonly cachedData?: Uint8Array | undefined;
+  /** The `env` object handed to the handler (string values only). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
+
+export interface InvokeRequest {
+  readonly method: string;
+  /** Absolute URL as the function sees it, e.g. `http://127.0.0.1:8787/hello/path?x=1`. */
+  readonly url: string;
+  readonly headers: HeaderList;
+  /** null for no body; bytes; or a stream of chunks (bodies are streamed in, not buffered). */
+  readonly body: Uint8Array | AsyncIterable<Uint8Array> | null;
+}
+
+export interface InvokeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: HeaderList;
+  /** null for no body; whole bytes when the Response was built from a string/bytes; chunks when it was a ReadableStream. */
+  readonly body: Uint8Array | AsyncIterable<Uint8Array> | null;
+}
+
+export interface InvokeOptions {
+  /** Correlates console output and telemetry with the invocation. */
+  readonly invocationId: string;
+  /** Aborts the invocation (client went away, wall-time limit). */
+  readonly signal?: AbortSignal;
+}
+
+/** console.* inside a function. Levels follow OpenTelemetry severity ranges: 5 debug, 9 info, 13 warn, 17 error. */
+export interface ConsoleRecord {
+  readonly invocationId: string | undefined;
+  readonly severityNumber: number;
+  readonly severityText: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly message: string;
+  readonly timeUnixNano: bigint;
+}
+
+export interface SandboxOptions {
+  /** Isolate heap limit in MiB (isolated-vm memoryLimit; a guideline, not a hard guarantee). */
+  readonly memoryLimitMb: number;
+  readonly onConsole?: (record: ConsoleRecord) => void;
+}
+
+export interface Sandbox {
+  /** Compiles and evaluates the function module; rejects with IsotelError ISOTEL_ERR_DEPLOY_COMPILE / _EVALUATE / _NO_HANDLER with details {file, line, column}. */
+  load(source: string, options: LoadOptions): Promise<LoadResult>;
+  /** Runs the fetch handler. Rejects with IsotelError ISOTEL_ERR_HANDLER_THREW (details: {name, stack}) or _BAD_RESPONSE. */
+  invoke(request: InvokeRequest, options: InvokeOptions): Promise<InvokeResponse>;
+  /** V8 heap statistics of this isolate, bytes. */
+  heapStatistics(): Promise<{ usedHeapSize: number; totalHeapSize: number; externalSize: number }>;
+  /** CPU time this isolate has used, nanoseconds. */
+  cpuTimeNs(): bigint;
+  readonly disposed: boolean;
+  /** Frees the isolate; in-flight invocations reject. Idempotent. */
+  dispose(): void;
+}
+
+export type CreateSandbox = (options: SandboxOptions) => Promise<Sandbox>;
