@@ -1,0 +1,86 @@
+/**
+ * Telemetry names shared by the host, the runtime, the collector's rollups, the
+ * dashboards and the alert rules. OpenTelemetry semantic-convention names where one
+ * exists (faas.*, http.*, url.*); isotel's own under `isotel.*`. A test checks that
+ * the SQL in dashboards/ and collector-config/ uses only names defined here.
+ */
+
+/** Resource attributes (one Resource per function instance). */
+export const RESOURCE = {
+  serviceName: 'service.name',
+  serviceVersion: 'service.version',
+  serviceInstanceId: 'service.instance.id',
+  faasName: 'faas.name',
+  faasVersion: 'faas.version',
+  faasInstance: 'faas.instance',
+  faasMaxMemory: 'faas.max_memory',
+  hostName: 'host.name',
+  hostId: 'host.id',
+  processPid: 'process.pid',
+  cloudProvider: 'cloud.provider',
+  cloudPlatform: 'cloud.platform',
+} as const;
+
+/** Span names. The invocation span is named after the function (FaaS semconv: "name SHOULD be the function name"). */
+export const SPAN = {
+  coldStart: 'isotel.coldstart',
+  phaseAcquire: 'isotel.coldstart.acquire',
+  phaseCompile: 'isotel.coldstart.compile',
+  phaseEvaluate: 'isotel.coldstart.evaluate',
+  phaseDispatch: 'isotel.coldstart.dispatch',
+} as const;
+
+/** The cold-start phases, in order, as they appear in `isotel.coldstart.phase` and span names. */
+export const COLDSTART_PHASES = ['acquire', 'compile', 'evaluate', 'dispatch'] as const;
+export type ColdStartPhase = (typeof COLDSTART_PHASES)[number];
+
+/** Span attributes. */
+export const ATTR = {
+  faasTrigger: 'faas.trigger',
+  faasColdstart: 'faas.coldstart',
+  faasInvocationId: 'faas.invocation_id',
+  httpRequestMethod: 'http.request.method',
+  httpResponseStatusCode: 'http.response.status_code',
+  httpRoute: 'http.route',
+  urlPath: 'url.path',
+  urlQuery: 'url.query',
+  urlScheme: 'url.scheme',
+  urlFull: 'url.full',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  userAgentOriginal: 'user_agent.original',
+  errorType: 'error.type',
+  coldStartPhase: 'isotel.coldstart.phase',
+  codeCacheHit: 'isotel.code_cache.hit',
+  poolHit: 'isotel.pool.hit',
+  functionVersion: 'isotel.function.version',
+  workerId: 'isotel.worker.id',
+  cpuTimeNs: 'isotel.cpu_time_ns',
+  errorCode: 'isotel.error.code',
+  droppedSpans: 'isotel.telemetry.dropped_spans',
+  droppedLogs: 'isotel.telemetry.dropped_logs',
+} as const;
+
+/** Metric names. faas.* follow the FaaS semantic conventions; isotel.* are density metrics semconv lacks. */
+export const METRIC = {
+  invokeDuration: 'faas.invoke_duration',
+  initDuration: 'faas.init_duration',
+  coldstarts: 'faas.coldstarts',
+  invocations: 'faas.invocations',
+  errors: 'faas.errors',
+  timeouts: 'faas.timeouts',
+  memUsage: 'faas.mem_usage',
+  cpuUsage: 'faas.cpu_usage',
+  instancesResident: 'isotel.instances.resident',
+  functionsResident: 'isotel.functions.resident',
+  instanceHeap: 'isotel.instance.heap',
+  poolSize: 'isotel.pool.size',
+  poolMisses: 'isotel.pool.misses',
+  evictions: 'isotel.instances.evictions',
+  scaleToZero: 'isotel.instances.scaled_to_zero',
+  hostRss: 'isotel.host.rss',
+  telemetryDropped: 'isotel.telemetry.dropped',
+} as const;
+
+/** Instrumentation scope of the host's own telemetry. */
+export const HOST_SCOPE = 'isotel.host';
