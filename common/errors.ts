@@ -31,6 +31,7 @@ export const ERRORS = {
   ISOTEL_ERR_DEPLOY_NO_HANDLER: { status: 400, userFault: true, hint: 'The module must `export default { fetch(request, env, ctx) { ... } }` (or register a fetch event listener).' },
   ISOTEL_ERR_HANDLER_THREW: { status: 500, userFault: true, hint: 'The function threw or rejected while handling the request; the invocation span holds the exception.' },
   ISOTEL_ERR_HANDLER_BAD_RESPONSE: { status: 500, userFault: true, hint: 'The fetch handler must return (or resolve to) a Response.' },
+  ISOTEL_ERR_CLIENT_CLOSED: { status: 499, userFault: true, hint: 'The client closed the connection before the response was complete.' },
   ISOTEL_ERR_WORKER_UNAVAILABLE: { status: 503, userFault: false, hint: 'The worker process running this function is restarting; retry shortly.' },
   ISOTEL_ERR_INTERNAL: { status: 500, userFault: false, hint: 'An internal error occurred; the host log has the details.' },
 
@@ -38,6 +39,18 @@ export const ERRORS = {
   ISOTEL_ERR_CLICKHOUSE_UNAVAILABLE: { status: 503, userFault: false, hint: 'ClickHouse could not be reached: check ISOTEL_CLICKHOUSE_URL, or that the collector is running.' },
   ISOTEL_ERR_QUERY_FAILED: { status: 400, userFault: true, hint: 'ClickHouse refused the query; its message says why.' },
   ISOTEL_ERR_QUERY_READONLY: { status: 400, userFault: true, hint: 'The query API is read-only: only SELECT, SHOW, DESCRIBE, EXPLAIN and WITH queries run there.' },
+  // collector: OTLP receivers, durable queue, schema, query API
+  ISOTEL_ERR_OTLP_UNDECODABLE: { status: 400, userFault: true, hint: 'The OTLP body could not be decoded: send an Export<Signal>ServiceRequest as protobuf (application/x-protobuf) or OTLP/JSON (hex ids, integer enums, lowerCamelCase keys).' },
+  ISOTEL_ERR_OTLP_TOO_LARGE: { status: 413, userFault: true, hint: 'The OTLP body is over the collector limit: export smaller batches, or raise ISOTEL_COLLECTOR_MAX_BODY_BYTES.' },
+  ISOTEL_ERR_OTLP_UNSUPPORTED_MEDIA: { status: 415, userFault: true, hint: 'Use Content-Type application/x-protobuf or application/json, and Content-Encoding gzip, deflate or none.' },
+  ISOTEL_ERR_OTLP_NOT_FOUND: { status: 404, userFault: true, hint: 'OTLP/HTTP paths are POST /v1/traces, /v1/metrics and /v1/logs.' },
+  ISOTEL_ERR_OTLP_OVER_CAPACITY: { status: 429, userFault: false, hint: 'The collector queue is full (ClickHouse is slow or down); the sender should retry after the Retry-After delay.' },
+  ISOTEL_ERR_COLLECTOR_CLOSING: { status: 503, userFault: false, hint: 'The collector is shutting down; retry against the restarted collector.' },
+  ISOTEL_ERR_QUEUE_IO: { status: 503, userFault: false, hint: 'The durable queue could not write to the data directory: check free disk space and permissions of <dataDir>/queue.' },
+  ISOTEL_ERR_DATA_DIR_LOCKED: { status: 500, userFault: true, hint: 'Another collector process holds this data directory (the embedded engine binds one data directory per process): stop it, or use another ISOTEL_DATA_DIR.' },
+  ISOTEL_ERR_CLICKHOUSE_MIGRATION: { status: 500, userFault: false, hint: 'Applying the ClickHouse schema failed; the message names the migration file and statement.' },
+  ISOTEL_ERR_QUERY_BAD_REQUEST: { status: 400, userFault: true, hint: 'POST /api/query takes a JSON body {"sql": "...", "format"?: "JSONEachRow"}.' },
+  ISOTEL_ERR_QUERY_TIMEOUT: { status: 400, userFault: true, hint: 'The query ran past the time limit: narrow its time range or use the rollup tables (docs/collector.md).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

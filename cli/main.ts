@@ -1,0 +1,101 @@
+/**
+ * The `isotel` command line. Each command resolves its configuration once
+ * (flags over environment over defaults) and reports bad input as a one-line
+ * error naming what was wrong.
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkUnknownEnv, resolveConfig, toEnv } from '../common/config.js';
+import { IsotelError } from '../common/errors.js';
+import { createLogger, type LogLevel } from '../common/log.js';
+import { commonSchema } from '../common/settings.js';
+import { hostSchema } from '../host/config.js';
+import { collectorSchema } from '../collector/config.js';
+
+const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+
+function logger(area: string) {
+  return createLogger(area, (process.env.ISOTEL_LOG_LEVEL as LogLevel | undefined) ?? 'info');
+}
+
+function commonOverrides(o: Record<string, unknown>): Record<string, unknown> {
+  return { dataDir: o.dataDir, gatewayPort: o.port, otlpHttpPort: o.otlpHttpPort, otlpGrpcPort: o.otlpGrpcPort, viewerPort: o.viewerPort, bind: o.bind };
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--data-dir <dir>', 'data directory').env('ISOTEL_DATA_DIR'))
+    .option('--bind <address>', 'address to bind (default 127.0.0.1)')
+    .option('--port <port>', 'gateway port (default 8787)')
+    .option('--otlp-http-port <port>', 'collector OTLP/HTTP port (default 4318)')
+    .option('--otlp-grpc-port <port>', 'collector OTLP/gRPC port (default 4317)')
+    .option('--viewer-port <port>', 'viewer and query API port (default 8788)');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('isotel')
+    .description('Observability-first density host for serverless functions')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  withCommonOptions(program.command('up').description('run the host and the embedded collector, deploying examples/ (npm start)'))
+    .option('--examples <dir>', 'directory of functions to deploy at start', 'examples')
+    .option('--workers <n>', 'isolate worker processes')
+    .action(async (o: Record<string, unknown>) => {
+      const { upCommand } = await import('./commands/up.js');
+      const common = resolveConfig(commonSchema, { overrides: commonOverrides(o) as never });
+      const host = resolveConfig(hostSchema, { overrides: { deployDir: resolve(String(o.examples)), workers: o.workers } as never });
+      const collector = resolveConfig(collectorSchema);
+      const up = await upCommand({ common, host, collectorEnv: toEnv(collectorSchema, collector), log: logger('up') });
+      const onSignal = (): void => void up.stop();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      await up.stopped;
+    });
+
+  withCommonOptions(program.command('host').description('run the host alone: the gateway and its isolate worker processes'))
+    .option('--deploy <dir>', 'deploy every function in this directory at start')
+    .option('--workers <n>', 'isolate worker processes')
+    .action(async (o: Record<string, unknown>) => {
+      const { runHostProcess } = await import('../host/main.js');
+      await runHostProcess(logger('host'), { common: commonOverrides(o), host: { deployDir: o.deploy ? resolve(String(o.deploy)) : undefined, workers: o.workers } });
+    });
+
+  withCommonOptions(program.command('collector').description('run the embedded collector alone: OTLP receivers, ClickHouse writer, viewer and query API')).action(async (o: Record<string, unknown>) => {
+    const { collectorCommand } = await import('./commands/collector.js');
+    await collectorCommand(logger('collector'), commonOverrides(o));
+  });
+
+  withCommonOptions(program.command('query').description('run a read-only SQL query against the configured ClickHouse').argument('<sql>', 'the query'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (sql: string, o: Record<string, unknown>) => {
+      const { queryCommand } = await import('./commands/query.js');
+      process.exitCode = await queryCommand(sql, { format: o.format as 'table' | 'json', overrides: commonOverrides(o) });
+    });
+
+  program
+    .command('run')
+    .description('run a script in a fresh isolate with the full runtime; console to stdout/stderr')
+    .argument('<script>', 'a classic script (or an ES module with --module)')
+    .option('--module', 'treat the file as an ES module')
+    .action(async (file: string, o: { module?: boolean }) => {
+      const { runCommand } = await import('./commands/run.js');
+      process.exitCode = await runCommand(resolve(file), { module: o.module === true });
+    });
+
+  try {
+    checkUnknownEnv(process.env, ['ISOTEL_WORKER_INDEX', 'ISOTEL_TEST_CONCURRENCY', 'ISOTEL_BUILD_QUIET']);
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof IsotelError) {
+      process.stderr.write(`isotel: ${e.message} [${e.code}]\n`);
+      process.exitCode = 2;
+      if (process.send) process.send({ t: 'fatal', error: e.toJSON().error });
+      return;
+    }
+    throw e;
+  }
+}

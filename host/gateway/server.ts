@@ -1,0 +1,140 @@
+/**
+ * The gateway: the HTTP front of the host. Routes `/<function>/<rest>` to the
+ * worker process that owns the function and streams the response back.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { IsotelError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { unixNanoNow } from '../../common/time.js';
+import type { HeaderList } from '../isolate/api.js';
+import type { FunctionRegistry } from '../registry/registry.js';
+import { INLINE_BODY_LIMIT, type WorkerMessage } from '../worker/protocol.js';
+import type { WorkerProcess } from './worker-process.js';
+
+/** Headers that describe one hop's connection, not the message. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+
+export interface GatewayOptions {
+  readonly registry: FunctionRegistry;
+  readonly workers: readonly WorkerProcess[];
+  readonly log: Logger;
+  /** Extra routes (the admin API) registered under /_isotel/. */
+  readonly admin?: (app: FastifyInstance) => void;
+}
+
+export function workerFor(name: string, workers: readonly WorkerProcess[]): WorkerProcess {
+  // FNV-1a: stable sharding of functions across worker processes.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return workers[(h >>> 0) % workers.length]!;
+}
+
+function sendError(reply: FastifyReply, error: IsotelError): FastifyReply {
+  return reply.code(error.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(error.toJSON()));
+}
+
+let requestSeq = 0;
+
+export function createGateway(options: GatewayOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: Number.MAX_SAFE_INTEGER, return503OnClosing: true, forceCloseConnections: false });
+  // Bodies are not parsed here: they stream through to the function untouched.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+
+  app.get('/_isotel/health', async () => ({ status: 'ok', functions: options.registry.list().length }));
+  options.admin?.(app);
+
+  const invoke = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const startUnixNano = unixNanoNow();
+    const url = req.raw.url ?? '/';
+    const end = url.indexOf('/', 1);
+    const q = url.indexOf('?');
+    const name = decodeURIComponent(url.slice(1, end === -1 ? (q === -1 ? url.length : q) : q !== -1 && q < end ? q : end));
+    const fv = name ? options.registry.get(name) : undefined;
+    if (!fv) {
+      return sendError(reply, new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', name ? `no function named ${JSON.stringify(name)} is deployed` : 'no function in the URL: use /<function>/<path>', { details: { function: name } }));
+    }
+    const worker = workerFor(fv.name, options.workers);
+    const id = ++requestSeq;
+    const raw = req.raw.rawHeaders;
+    const headers: [string, string][] = [];
+    for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+    const fullUrl = `http://${req.headers.host ?? 'localhost'}${url}`;
+
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0);
+    const length = Number(req.headers['content-length'] ?? NaN);
+    let inline: Uint8Array | null = null;
+    let streaming = false;
+    if (hasBody && length <= INLINE_BODY_LIMIT) {
+      const chunks: Buffer[] = [];
+      for await (const c of req.raw) chunks.push(c as Buffer);
+      inline = Buffer.concat(chunks);
+    } else if (hasBody) {
+      streaming = true;
+    }
+
+    return new Promise<FastifyReply>((resolve) => {
+      let bodyIterator: AsyncIterator<Buffer> | undefined;
+      let stream: Readable | undefined;
+      let finished = false;
+      const finish = (): void => {
+        finished = true;
+      };
+      reply.raw.once('close', () => {
+        if (!finished || !reply.raw.writableFinished) {
+          if (worker.requests.has(id)) {
+            worker.requests.delete(id);
+            worker.send({ t: 'req-abort', id });
+          }
+        }
+      });
+      worker.requests.set(id, {
+        onHead: (m: Extract<WorkerMessage, { t: 'res-head' }>) => {
+          reply.code(m.status);
+          for (const [k, v] of m.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) reply.header(k, v);
+          if (!m.streaming) {
+            finish();
+            resolve(reply.send(m.body === null ? undefined : Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength)));
+            return;
+          }
+          // Pull-driven: Node asks for more only when the socket can take it.
+          stream = new Readable({ read: () => void worker.send({ t: 'res-pull', id }) });
+          resolve(reply.send(stream));
+        },
+        onChunk: (chunk) => stream?.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+        onEnd: () => {
+          finish();
+          stream?.push(null);
+        },
+        onError: (error) => {
+          finish();
+          if (stream) stream.destroy(error);
+          else resolve(sendError(reply, error));
+        },
+        onPullBody: () => {
+          bodyIterator ??= (req.raw as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+          bodyIterator.next().then(
+            (r) => worker.send(r.done ? { t: 'req-end', id } : { t: 'req-chunk', id, chunk: r.value }),
+            () => worker.send({ t: 'req-end', id }),
+          );
+        },
+      });
+      const sent = worker.send({ t: 'req', id, fn: fv.name, version: fv.version, method: req.method, url: fullUrl, headers, body: inline, streaming, startUnixNano: String(startUnixNano) });
+      if (!sent) {
+        worker.requests.delete(id);
+        resolve(sendError(reply, new IsotelError('ISOTEL_ERR_WORKER_UNAVAILABLE', `the worker process for ${fv.name} is restarting`)));
+      }
+    });
+  };
+
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/*', handler: invoke });
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/', handler: invoke });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `no route for ${req.method} ${req.url}`)));
+  app.setErrorHandler((error, _req, reply) => {
+    if (error instanceof IsotelError) return sendError(reply, error);
+    options.log.error('gateway error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    return sendError(reply, new IsotelError('ISOTEL_ERR_INTERNAL', error instanceof Error ? error.message : String(error)));
+  });
+  return app;
+}

@@ -1,0 +1,89 @@
+/**
+ * Deploying a function: transpile (syntax errors reported with file and line),
+ * name the version by content hash, have the owning worker load it in a fresh
+ * isolate (top-level errors refused; the V8 code cache made once here), then make
+ * it current. Until the last step succeeds, the previous version keeps serving.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { WorkerProcess } from '../gateway/worker-process.js';
+import { workerFor } from '../gateway/server.js';
+import type { FunctionLimits } from '../worker/protocol.js';
+import { assertFunctionName, versionOf, type FunctionRegistry, type FunctionVersion } from './registry.js';
+import { bundleFunction, transpileFunction } from './transpile.js';
+
+export interface DeployRequest {
+  readonly name: string;
+  readonly source: string;
+  readonly filename: string;
+  readonly limits?: Partial<FunctionLimits>;
+  readonly env?: Record<string, string>;
+  /** true when `source` is already bundled JavaScript (deployFile). */
+  readonly bundled?: boolean;
+}
+
+export interface DeployResult {
+  readonly name: string;
+  readonly version: string;
+  readonly changed: boolean;
+  readonly codeCacheBytes: number;
+  readonly loadMs: number;
+}
+
+export const FUNCTION_EXTENSIONS = new Set(['.js', '.mjs', '.ts', '.mts']);
+
+export class Deployer {
+  readonly #registry: FunctionRegistry;
+  readonly #workers: readonly WorkerProcess[];
+  readonly #defaults: FunctionLimits;
+
+  constructor(registry: FunctionRegistry, workers: readonly WorkerProcess[], defaults: FunctionLimits) {
+    this.#registry = registry;
+    this.#workers = workers;
+    this.#defaults = defaults;
+  }
+
+  async deploy(req: DeployRequest): Promise<DeployResult> {
+    assertFunctionName(req.name);
+    const source = req.bundled ? req.source : await transpileFunction(req.source, req.filename);
+    const limits: FunctionLimits = { ...this.#defaults, ...req.limits };
+    const env = req.env ?? {};
+    const version = versionOf(source, limits, env);
+    const current = this.#registry.get(req.name);
+    const fv: FunctionVersion = { name: req.name, version, filename: req.filename, source, limits, env, deployedAt: new Date().toISOString() };
+    const { codeCacheBytes, loadMs } = await workerFor(req.name, this.#workers).deploy({ name: fv.name, version, source, filename: fv.filename, limits, env });
+    if (current?.version !== version) await this.#registry.activate(fv);
+    return { name: req.name, version, changed: current?.version !== version, codeCacheBytes, loadMs };
+  }
+
+  /** Deploys a function from disk, bundling its imports. */
+  async deployFile(name: string, path: string, options: Pick<DeployRequest, 'limits' | 'env'> = {}): Promise<DeployResult> {
+    assertFunctionName(name);
+    const source = await bundleFunction(path);
+    return this.deploy({ name, source, filename: basename(path), bundled: true, ...options });
+  }
+
+  /** Loads already-persisted versions into the workers (host restart). */
+  async restore(fv: FunctionVersion): Promise<void> {
+    await workerFor(fv.name, this.#workers).deploy({ name: fv.name, version: fv.version, source: fv.source, filename: fv.filename, limits: fv.limits, env: fv.env });
+  }
+}
+
+/** The functions in a directory: `name.js|ts` files and `name/index.js|ts` folders. */
+export async function functionsInDirectory(dir: string): Promise<{ name: string; path: string }[]> {
+  const out: { name: string; path: string }[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isFile() && FUNCTION_EXTENSIONS.has(extname(entry.name)) && !entry.name.endsWith('.d.ts')) {
+      out.push({ name: basename(entry.name, extname(entry.name)), path: join(dir, entry.name) });
+    } else if (entry.isDirectory()) {
+      for (const ext of FUNCTION_EXTENSIONS) {
+        const index = join(dir, entry.name, `index${ext}`);
+        if (await stat(index).then((s) => s.isFile(), () => false)) {
+          out.push({ name: entry.name, path: index });
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,194 @@
+/**
+ * An isolate worker process: holds the pre-initialised isolate pool and the
+ * function instances of the functions sharded to it, and serves the gateway's
+ * requests over IPC. A V8 crash (isolated-vm's memory limit is not a hard
+ * guarantee) takes down only this process; the gateway restarts it.
+ *
+ * Run with `node --no-node-snapshot` (isolated-vm's requirement).
+ */
+import { resolveConfig } from '../../common/config.js';
+import { IsotelError } from '../../common/errors.js';
+import { createLogger, type LogLevel } from '../../common/log.js';
+import { commonSchema } from '../../common/settings.js';
+import type { InvokeRequest } from '../isolate/api.js';
+import { createSandbox } from '../isolate/sandbox.js';
+import { hostSchema } from '../config.js';
+import { IsolatePool } from '../pool/isolate-pool.js';
+import { InstanceManager } from '../pool/instances.js';
+import { startWorkerTelemetry } from '../telemetry/worker-telemetry.js';
+import type { GatewayMessage, SerializedError, WorkerMessage } from './protocol.js';
+
+const common = resolveConfig(commonSchema);
+const host = resolveConfig(hostSchema);
+const workerId = process.env.ISOTEL_WORKER_INDEX ?? '0';
+const log = createLogger(`worker-${workerId}`, common.logLevel as LogLevel);
+
+if (!process.send) {
+  log.error('the worker must be started by the host gateway (it talks over an IPC channel)');
+  process.exit(2);
+}
+
+function send(message: WorkerMessage): void {
+  process.send!(message);
+}
+
+const telemetry = host.telemetry ? startWorkerTelemetry({ common, host, workerId, log }) : undefined;
+const pool = new IsolatePool(createSandbox, { memoryLimitMb: host.memoryLimitMb, size: host.poolSize, log, ...(telemetry ? { onConsole: telemetry.onConsole } : {}) });
+const instances = new InstanceManager(pool, createSandbox, telemetry ? { onConsole: telemetry.onConsole } : {}, log);
+
+function serialize(e: unknown): SerializedError {
+  if (e instanceof IsotelError) return e.toJSON();
+  log.error('internal error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  return new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e)).toJSON();
+}
+
+/** A streamed request body: each read asks the gateway for one more chunk. */
+class PulledBody implements AsyncIterable<Uint8Array> {
+  readonly #id: number;
+  #waiting: ((r: IteratorResult<Uint8Array>) => void) | undefined;
+  #ended = false;
+  constructor(id: number) {
+    this.#id = id;
+  }
+  push(chunk: Uint8Array | null): void {
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    if (chunk === null) this.#ended = true;
+    w?.(chunk === null ? { done: true, value: undefined } : { done: false, value: chunk });
+  }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: () => {
+        if (this.#ended) return Promise.resolve({ done: true, value: undefined });
+        return new Promise((resolve) => {
+          this.#waiting = resolve;
+          send({ t: 'req-pull', id: this.#id });
+        });
+      },
+    };
+  }
+}
+
+interface Active {
+  body?: PulledBody;
+  abort: AbortController;
+  iterator?: AsyncIterator<Uint8Array>;
+  done?: (error?: IsotelError) => void;
+}
+const active = new Map<number, Active>();
+
+async function handleRequest(m: Extract<GatewayMessage, { t: 'req' }>): Promise<void> {
+  const entry: Active = { abort: new AbortController() };
+  active.set(m.id, entry);
+  if (m.streaming) entry.body = new PulledBody(m.id);
+  const request: InvokeRequest = { method: m.method, url: m.url, headers: m.headers, body: entry.body ?? m.body };
+  try {
+    const { response, done } = await instances.invoke(m.fn, m.version, `${workerId}-${m.id}-${Date.now().toString(36)}`, request, BigInt(m.startUnixNano), entry.abort.signal);
+    const body = response.body;
+    if (body === null || body instanceof Uint8Array) {
+      send({ t: 'res-head', id: m.id, status: response.status, statusText: response.statusText, headers: response.headers, body, streaming: false });
+      active.delete(m.id);
+      done();
+    } else {
+      entry.iterator = body[Symbol.asyncIterator]();
+      entry.done = done;
+      send({ t: 'res-head', id: m.id, status: response.status, statusText: response.statusText, headers: response.headers, body: null, streaming: true });
+    }
+  } catch (e) {
+    active.delete(m.id);
+    send({ t: 'res-error', id: m.id, error: serialize(e) });
+  }
+}
+
+async function pullResponse(id: number): Promise<void> {
+  const entry = active.get(id);
+  if (!entry?.iterator) return;
+  try {
+    const r = await entry.iterator.next();
+    if (r.done) {
+      active.delete(id);
+      send({ t: 'res-end', id });
+      entry.done?.();
+    } else {
+      send({ t: 'res-chunk', id, chunk: r.value });
+    }
+  } catch (e) {
+    active.delete(id);
+    const error = e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_HANDLER_THREW', e instanceof Error ? e.message : String(e));
+    entry.done?.(error);
+    send({ t: 'res-error', id, error: serialize(error) });
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const m = raw as GatewayMessage;
+  switch (m.t) {
+    case 'req':
+      void handleRequest(m);
+      break;
+    case 'req-chunk':
+      active.get(m.id)?.body?.push(m.chunk);
+      break;
+    case 'req-end':
+      active.get(m.id)?.body?.push(null);
+      break;
+    case 'req-abort': {
+      const entry = active.get(m.id);
+      if (entry) {
+        active.delete(m.id);
+        entry.abort.abort();
+        entry.body?.push(null);
+        void entry.iterator?.return?.();
+        entry.done?.(new IsotelError('ISOTEL_ERR_CLIENT_CLOSED', 'the client closed the connection before the response was complete'));
+      }
+      break;
+    }
+    case 'res-pull':
+      void pullResponse(m.id);
+      break;
+    case 'deploy':
+      instances.deploy({ name: m.name, version: m.version, source: m.source, filename: m.filename, limits: m.limits, env: m.env }).then(
+        (r) => send({ t: 'deploy-result', seq: m.seq, ok: true, ...r }),
+        (e: unknown) => send({ t: 'deploy-result', seq: m.seq, ok: false, error: serialize(e) }),
+      );
+      break;
+    case 'undeploy':
+      instances.undeploy(m.version);
+      break;
+    case 'flush':
+      (telemetry ? telemetry.flush() : Promise.resolve()).then(
+        () => send({ t: 'flushed', seq: m.seq }),
+        (e: unknown) => {
+          log.warn('telemetry flush failed', { error: e instanceof Error ? e.message : String(e) });
+          send({ t: 'flushed', seq: m.seq });
+        },
+      );
+      break;
+    case 'stats':
+      send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size } });
+      break;
+  }
+});
+
+// The gateway going away (IPC closed) means this worker has nothing left to serve.
+process.on('disconnect', () => void shutdown());
+
+let shuttingDown = false;
+async function shutdown(): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  instances.close();
+  pool.close();
+  try {
+    await telemetry?.shutdown();
+  } finally {
+    process.exit(0);
+  }
+}
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => {
+  /* the gateway decides when workers stop */
+});
+
+await pool.fill();
+send({ t: 'ready', pid: process.pid });

@@ -1,0 +1,55 @@
+/**
+ * Messages between the gateway process and its isolate worker processes (Node IPC,
+ * `serialization: 'advanced'`, so bytes travel as Uint8Array without base64).
+ *
+ * A request is `req` (head, and the whole body when it is small and already
+ * buffered), then `req-chunk`* and `req-end` when the body streams. The response is
+ * `res-head` (with the whole body when the function built it from bytes or a
+ * string), or `res-head` + pull-driven `res-chunk`s: the gateway sends `res-pull`
+ * whenever its socket wants more, so a slow client slows the function's stream
+ * instead of filling memory. Streamed request bodies flow the same way: the worker
+ * sends `req-pull` when the function reads, the gateway answers with one chunk.
+ */
+import type { HeaderList } from '../isolate/api.js';
+
+export interface FunctionLimits {
+  readonly memoryLimitMb: number;
+}
+
+export type GatewayMessage =
+  | { t: 'deploy'; seq: number; name: string; version: string; source: string; filename: string; limits: FunctionLimits; env: Record<string, string> }
+  | { t: 'undeploy'; name: string; version: string }
+  | { t: 'req'; id: number; fn: string; version: string; method: string; url: string; headers: HeaderList; body: Uint8Array | null; streaming: boolean; startUnixNano: string }
+  | { t: 'req-chunk'; id: number; chunk: Uint8Array }
+  | { t: 'req-end'; id: number }
+  | { t: 'req-abort'; id: number }
+  | { t: 'res-pull'; id: number }
+  | { t: 'flush'; seq: number }
+  | { t: 'stats'; seq: number };
+
+export interface SerializedError {
+  readonly error: { code: string; message: string } & Record<string, unknown>;
+}
+
+export type WorkerMessage =
+  | { t: 'ready'; pid: number }
+  | { t: 'deploy-result'; seq: number; ok: true; codeCacheBytes: number; loadMs: number }
+  | { t: 'deploy-result'; seq: number; ok: false; error: SerializedError }
+  | { t: 'res-head'; id: number; status: number; statusText: string; headers: HeaderList; body: Uint8Array | null; streaming: boolean }
+  | { t: 'req-pull'; id: number }
+  | { t: 'res-chunk'; id: number; chunk: Uint8Array }
+  | { t: 'res-end'; id: number }
+  | { t: 'res-error'; id: number; error: SerializedError }
+  | { t: 'flushed'; seq: number }
+  | { t: 'stats-result'; seq: number; stats: WorkerStats };
+
+export interface WorkerStats {
+  readonly pid: number;
+  readonly rssBytes: number;
+  readonly instances: number;
+  readonly functions: number;
+  readonly poolSize: number;
+}
+
+/** Bodies up to this size travel inside the `req` message itself. */
+export const INLINE_BODY_LIMIT = 64 * 1024;
