@@ -32,8 +32,25 @@ export const ERRORS = {
   ISOTEL_ERR_HANDLER_THREW: { status: 500, userFault: true, hint: 'The function threw or rejected while handling the request; the invocation span holds the exception.' },
   ISOTEL_ERR_HANDLER_BAD_RESPONSE: { status: 500, userFault: true, hint: 'The fetch handler must return (or resolve to) a Response.' },
   ISOTEL_ERR_CLIENT_CLOSED: { status: 499, userFault: true, hint: 'The client closed the connection before the response was complete.' },
+  ISOTEL_ERR_ADMIN_UNAUTHORIZED: { status: 401, userFault: true, hint: 'The admin API needs `Authorization: Bearer <token>`; the token is in <dataDir>/admin-token (isotel deploy reads it, or set ISOTEL_ADMIN_TOKEN).' },
+  ISOTEL_ERR_DEPLOY_BAD_REQUEST: { status: 400, userFault: true, hint: 'A deploy is JSON {"source": "<ES module>", "filename"?: "name.js|ts", "limits"?: {...}, "env"?: {"KEY": "value"}}; the message names the field that is wrong.' },
+  ISOTEL_ERR_VERSION_NOT_FOUND: { status: 404, userFault: true, hint: 'This function has no such version: list its versions with GET /_isotel/functions/<name>.' },
+  ISOTEL_ERR_LIMIT_WALL_TIME: { status: 504, userFault: true, hint: 'The invocation ran past its wall-time limit (awaiting included) and was stopped: respond sooner, or raise limits.wallMs.' },
+  ISOTEL_ERR_LIMIT_CPU_TIME: { status: 503, userFault: true, hint: 'The invocation used more CPU time than its limit and its isolate was stopped: do less work per request, or raise limits.cpuMs.' },
+  ISOTEL_ERR_LIMIT_REQUEST_BODY: { status: 413, userFault: true, hint: 'The request body is larger than the function accepts (limits.maxRequestBytes).' },
+  ISOTEL_ERR_LIMIT_RESPONSE_BODY: { status: 502, userFault: true, hint: 'The function\'s response body is larger than its limit (limits.maxResponseBytes): stream less, or raise the limit.' },
+  ISOTEL_ERR_FUNCTION_OVERLOADED: { status: 503, userFault: false, hint: 'Every instance of this function is at its concurrency limit and the wait queue is full: retry later, or raise limits.maxInstances / limits.concurrency.' },
   ISOTEL_ERR_WORKER_UNAVAILABLE: { status: 503, userFault: false, hint: 'The worker process running this function is restarting; retry shortly.' },
   ISOTEL_ERR_INTERNAL: { status: 500, userFault: false, hint: 'An internal error occurred; the host log has the details.' },
+
+  // isolates and the in-isolate runtime (host/isolate)
+  ISOTEL_ERR_LIMIT_MEMORY: { status: 503, userFault: true, hint: 'The function exceeded its isolate memory limit and its isolate was disposed: use less memory (stream large bodies instead of buffering them) or raise the limit.' },
+  ISOTEL_ERR_SANDBOX_DISPOSED: { status: 503, userFault: false, hint: 'The isolate running this invocation was disposed (limit reached, eviction or shutdown) before it finished; retry the request.' },
+  ISOTEL_ERR_INVOKE_ABORTED: { status: 499, userFault: true, hint: 'The invocation was aborted (the client went away or a wall-time limit was reached) before the function responded.' },
+  ISOTEL_ERR_EGRESS_DENIED: { status: 403, userFault: true, hint: 'fetch() to this address is blocked by the function\'s egress policy (loopback, private, link-local and metadata addresses are denied by default): add the host to the function\'s egress allow-list.' },
+  ISOTEL_ERR_SUBREQUEST_LIMIT: { status: 429, userFault: true, hint: 'The invocation made more fetch() subrequests than its limit allows: make fewer subrequests or raise the limit.' },
+  ISOTEL_ERR_RUNTIME_NOT_BUILT: { status: 500, userFault: false, hint: 'The isolate runtime bundle (dist/runtime/runtime.js) is missing: run `npm run build`.' },
+  ISOTEL_ERR_RUN_FILE: { status: 400, userFault: true, hint: '`isotel run` could not read the script file: check the path.' },
 
   // collector and ClickHouse
   ISOTEL_ERR_CLICKHOUSE_UNAVAILABLE: { status: 503, userFault: false, hint: 'ClickHouse could not be reached: check ISOTEL_CLICKHOUSE_URL, or that the collector is running.' },
@@ -51,6 +68,12 @@ export const ERRORS = {
   ISOTEL_ERR_CLICKHOUSE_MIGRATION: { status: 500, userFault: false, hint: 'Applying the ClickHouse schema failed; the message names the migration file and statement.' },
   ISOTEL_ERR_QUERY_BAD_REQUEST: { status: 400, userFault: true, hint: 'POST /api/query takes a JSON body {"sql": "...", "format"?: "JSONEachRow"}.' },
   ISOTEL_ERR_QUERY_TIMEOUT: { status: 400, userFault: true, hint: 'The query ran past the time limit: narrow its time range or use the rollup tables (docs/collector.md).' },
+  // dashboards and the built-in viewer
+  ISOTEL_ERR_DASHBOARD_INVALID: { status: 500, userFault: true, hint: 'A dashboard JSON file under dashboards/ is malformed: fix the file and panel named in the message.' },
+  ISOTEL_ERR_DASHBOARD_NOT_FOUND: { status: 404, userFault: true, hint: 'No dashboard or panel with this uid/id: GET /api/dashboards lists them.' },
+  ISOTEL_ERR_DASHBOARD_MACRO: { status: 400, userFault: true, hint: 'A panel query uses a Grafana macro or variable the viewer cannot expand: check its spelling and arguments.' },
+  ISOTEL_ERR_VIEWER_BAD_REQUEST: { status: 400, userFault: true, hint: 'A viewer API parameter is invalid: the message names it (times are epoch ms or now-6h style, trace ids 32 hex characters).' },
+  ISOTEL_ERR_TAIL_UNREACHABLE: { status: 503, userFault: false, hint: 'isotel tail cannot reach the collector viewer: start it (npm start) or pass --viewer-url.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -53,9 +53,12 @@ if (existsSync(runtimeEntry)) {
   let code = result.outputFiles[0].text;
   // `var __isotel_runtime_entry = (() => {...})();` → `(() => {...})();` so the
   // script's completion value is the entry object and no global is left behind.
+  // A leading "use strict" directive (from bundled CommonJS) is kept: it does not change the completion value.
+  const strict = '"use strict";';
+  const directive = code.startsWith(strict) ? strict : '';
   const prefix = `var ${globalName}=`;
-  if (!code.startsWith(prefix)) throw new Error(`runtime bundle does not start with ${prefix}`);
-  code = code.slice(prefix.length);
+  if (!code.startsWith(prefix, directive.length)) throw new Error(`runtime bundle does not start with ${prefix}`);
+  code = directive + code.slice(directive.length + prefix.length);
   mkdirSync(join(dist, 'runtime'), { recursive: true });
   writeFileSync(join(dist, 'runtime/runtime.js'), code);
   const cache = spawnSync(process.execPath, ['--no-node-snapshot', join(root, 'scripts/runtime-cache.mjs'), join(dist, 'runtime')], { stdio: 'inherit' });

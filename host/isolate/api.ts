@@ -47,6 +47,8 @@ export interface InvokeResponse {
   readonly headers: HeaderList;
   /** null for no body; whole bytes when the Response was built from a string/bytes; chunks when it was a ReadableStream. */
   readonly body: Uint8Array | AsyncIterable<Uint8Array> | null;
+  /** Resolves when the invocation's ctx.waitUntil work has settled (rejects if the sandbox went away first). Set by sandboxes; absent on responses made elsewhere. */
+  readonly waitUntil?: Promise<void>;
 }
 
 export interface InvokeOptions {
@@ -69,6 +71,23 @@ export interface SandboxOptions {
   /** Isolate heap limit in MiB (isolated-vm memoryLimit; a guideline, not a hard guarantee). */
   readonly memoryLimitMb: number;
   readonly onConsole?: (record: ConsoleRecord) => void;
+  /** Outbound fetch() policy of the function in this sandbox. */
+  readonly egress?: EgressPolicy;
+  /**
+   * Called for every outbound fetch() before it goes to the network: return a response to serve it inside the
+   * host (calls to the host's own gateway URL), or undefined to let it go out. The lead wires it to the gateway.
+   */
+  readonly dispatchInternal?: (request: InvokeRequest, context: { invocationId: string | undefined }) => Promise<InvokeResponse | undefined> | InvokeResponse | undefined;
+}
+
+export interface EgressPolicy {
+  /**
+   * Opens destinations the default policy denies (loopback, private, link-local, CGNAT, multicast and cloud-metadata
+   * addresses): hostnames (`api.internal`, `*.corp.example`), IP addresses or CIDR ranges (`10.1.0.0/16`).
+   */
+  readonly allow?: readonly string[];
+  /** Most fetch() calls one invocation may make (default 50). */
+  readonly subrequestLimit?: number;
 }
 
 export interface Sandbox {

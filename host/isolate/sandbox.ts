@@ -1,0 +1,560 @@
+/**
+ * createSandbox: one isolated-vm Isolate + Context with the isotel runtime
+ * evaluated (from the build's V8 code cache), ready to load a function.
+ *
+ * The boundary (sdk/protocol/entry.ts): the host calls runtime entry methods with
+ * copied primitives and bytes; the runtime answers through one fire-and-forget `op`
+ * callback. Entry methods never throw, so a rejected call is an unhandled promise
+ * rejection inside the isolate (isolated-vm reports those to the running call) or a
+ * disposed isolate. No Reference ever reaches user code: the bootstrap global is
+ * captured and deleted by the runtime's first file.
+ */
+import ivm from 'isolated-vm';
+import { randomFillSync, randomUUID } from 'node:crypto';
+import { IsotelError } from '../../common/errors.js';
+import { BODY_BYTES, BODY_NONE, BODY_STREAM, BOOTSTRAP_GLOBAL, type BodyMode } from '../../sdk/protocol/entry.js';
+import type { ConsoleRecord, CreateSandbox, InvokeOptions, InvokeRequest, InvokeResponse, LoadOptions, LoadResult, Sandbox, SandboxOptions } from './api.js';
+import { CryptoOps } from './crypto.js';
+import { EgressOps } from './egress.js';
+import { loadRuntime } from './runtime-bundle.js';
+import { createLogger } from '../../common/log.js';
+
+const log = createLogger('isolate');
+
+const SEVERITY: Record<number, ConsoleRecord['severityText']> = { 5: 'DEBUG', 9: 'INFO', 13: 'WARN', 17: 'ERROR' };
+const EVALUATE_TIMEOUT_MS = 5_000;
+const MEMORY_LIMIT_MESSAGE = /memory limit/i;
+
+type EntryMethod = 'attach' | 'invoke' | 'pull' | 'cancel' | 'abort' | 'complete' | 'unhandledRejection' | 'builtinModule' | 'builtinModuleNames';
+const ENTRY_METHODS: readonly EntryMethod[] = ['attach', 'invoke', 'pull', 'cancel', 'abort', 'complete', 'unhandledRejection', 'builtinModule', 'builtinModuleNames'];
+
+interface Deferred<T> { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void }
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void, reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+interface Invocation {
+  readonly id: string;
+  readonly response: Deferred<InvokeResponse>;
+  readonly done: Deferred<void>;
+  body: AsyncIterator<Uint8Array> | null;
+  settled: boolean;
+  cleanup: () => void;
+}
+
+/** Location of an error from V8: `[file:line:col]` in compile errors, `at file:line:col` in stacks. */
+export function errorLocation(e: unknown, file: string): { file: string; line: number; column: number } | undefined {
+  const text = `${(e as { message?: string })?.message ?? ''}\n${(e as { stack?: string })?.stack ?? ''}`;
+  const esc = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`${esc}:(\\d+):(\\d+)`).exec(text);
+  return m ? { file, line: Number(m[1]), column: Number(m[2]) } : undefined;
+}
+
+function plainMessage(e: unknown): string {
+  return String((e as { message?: unknown })?.message ?? e).replace(/ \[[^\]]*:\d+:\d+\]$/, '');
+}
+
+export interface SandboxExtras {
+  /** An error nobody handled inside the isolate (uncaught exception in a timer or listener, unhandled rejection). */
+  readonly onUncaught?: (error: { name: string; message: string; stack: string }) => void;
+}
+
+class IsolateSandbox implements Sandbox {
+  readonly #isolate: ivm.Isolate;
+  readonly #context: ivm.Context;
+  readonly #options: SandboxOptions & SandboxExtras;
+  readonly #entry = new Map<EntryMethod, ivm.Reference<(...args: unknown[]) => unknown>>();
+  readonly #invocations = new Map<string, Invocation>();
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #pulls = new Map<number, Deferred<Uint8Array | null>>();
+  readonly #crypto = new CryptoOps();
+  readonly #egress: EgressOps;
+  readonly #timeOrigin = performance.now();
+  #builtins: string[] = [];
+  #disposed = false;
+  #memoryExceeded = false;
+  #loaded = false;
+  /** Host operations still outstanding (timers, fetches, body reads): `isotel run` waits for zero. */
+  #pendingOps = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions & SandboxExtras) {
+    this.#isolate = isolate;
+    this.#context = context;
+    this.#options = options;
+    this.#egress = new EgressOps(options, (id, ok, value) => this.#complete(id, ok, value), (delta) => this.#trackOps(delta));
+  }
+
+  async init(code: string, cache: Buffer | undefined): Promise<{ cacheRejected: boolean }> {
+    const op = new ivm.Callback((name: string, ...args: unknown[]) => this.#onOp(name, args), { ignored: true });
+    const randomBytes = new ivm.Callback((n: number) => {
+      if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError(`randomBytes: ${n} is not in [0, 65536]`);
+      return randomFillSync(new Uint8Array(n));
+    });
+    const now = new ivm.Callback(() => performance.now() - this.#timeOrigin);
+    await this.#context.evalClosure(`globalThis.${BOOTSTRAP_GLOBAL} = { op: $0, randomBytes: $1, now: $2, timeOrigin: $3 };`, [op, randomBytes, now, performance.timeOrigin + this.#timeOrigin]);
+    const script = await this.#isolate.compileScript(code, { filename: 'isotel:runtime', ...(cache ? { cachedData: new ivm.ExternalCopy(cache.buffer.slice(cache.byteOffset, cache.byteOffset + cache.byteLength)) as ivm.ExternalCopy<ArrayBuffer> } : {}) });
+    const cacheRejected = cache === undefined || (script as { cachedDataRejected?: boolean }).cachedDataRejected === true;
+    const ns = (await script.run(this.#context, { reference: true, release: true })) as ivm.Reference<Record<string, unknown>>;
+    // The completion value is the bundle's module namespace (accessor properties, which References cannot read): copy to a plain object.
+    const plain = (await this.#context.evalClosure('const ns = $0; const o = {}; for (const k of Object.keys(ns)) o[k] = ns[k]; return o;', [ns.derefInto()], { result: { reference: true } })) as unknown as ivm.Reference<Record<string, unknown>>;
+    ns.release();
+    for (const m of ENTRY_METHODS) this.#entry.set(m, (await plain.get(m, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>);
+    plain.release();
+    this.#builtins = (await this.#entry.get('builtinModuleNames')!.apply(undefined, [], { result: { copy: true } })) as string[];
+    return { cacheRejected };
+  }
+
+  get disposed(): boolean {
+    return this.#disposed || this.#isolate.isDisposed;
+  }
+
+  // ---- calls into the isolate
+  #call(method: EntryMethod, args: unknown[]): void {
+    if (this.disposed) return;
+    this.#entry.get(method)!.apply(undefined, args, { arguments: { copy: true } }).catch((e: unknown) => this.#onCallRejected(e));
+  }
+
+  #complete(id: number, ok: boolean, value: unknown): void {
+    this.#call('complete', [id, ok, value]);
+  }
+
+  #onCallRejected(e: unknown): void {
+    if (this.#isolate.isDisposed || MEMORY_LIMIT_MESSAGE.test(String((e as Error)?.message))) {
+      if (!this.#disposed && MEMORY_LIMIT_MESSAGE.test(String((e as Error)?.message))) this.#memoryExceeded = true;
+      this.#teardown();
+      return;
+    }
+    // An unhandled rejection inside the isolate: fire `unhandledrejection` there; report it when nobody handled it.
+    const err = { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
+    this.#entry.get('unhandledRejection')!.apply(undefined, [err.name, err.message, err.stack], { arguments: { copy: true }, result: { copy: true } }).then(
+      (handled) => { if (!handled) this.#uncaught(err, 'Uncaught (in promise) '); },
+      () => this.#uncaught(err, 'Uncaught (in promise) '),
+    );
+  }
+
+  #uncaught(err: { name: string; message: string; stack: string }, prefix: string): void {
+    const text = err.stack && err.stack.includes(err.message) ? err.stack : `${err.name ? err.name + ': ' : ''}${err.message}${err.stack ? '\n' + err.stack : ''}`;
+    this.#options.onConsole?.({ invocationId: this.#soleInvocation(), severityNumber: 17, severityText: 'ERROR', message: prefix + text, timeUnixNano: nowUnixNano() });
+    this.#options.onUncaught?.(err);
+  }
+
+  #soleInvocation(): string | undefined {
+    return this.#invocations.size === 1 ? this.#invocations.keys().next().value : undefined;
+  }
+
+  #trackOps(delta: number): void {
+    this.#pendingOps += delta;
+    if (this.#pendingOps === 0 && this.#idleWaiters.length) {
+      // Let the isolate run what the last completion queued before declaring idle.
+      setImmediate(() => {
+        if (this.#pendingOps !== 0) return;
+        const w = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const f of w) f();
+      });
+    }
+  }
+
+  // ---- ops from the isolate
+  #onOp(name: string, args: unknown[]): void {
+    if (this.#disposed) return;
+    switch (name) {
+      case 'console': {
+        const [severity, invocationId, message] = args as [number, string, string];
+        this.#options.onConsole?.({ invocationId: invocationId || undefined, severityNumber: severity, severityText: SEVERITY[severity] ?? 'INFO', message, timeUnixNano: nowUnixNano() });
+        return;
+      }
+      case 'uncaught': {
+        const [n, message, stack] = args as [string, string, string];
+        this.#uncaught({ name: n, message, stack }, 'Uncaught ');
+        return;
+      }
+      case 'respond': return this.#onRespond(args as [string, number, string, string[], BodyMode, Uint8Array | number | null]);
+      case 'fail': return this.#onFail(args as [string, string, string, string, string]);
+      case 'done': {
+        const inv = this.#invocations.get(args[0] as string);
+        if (inv) { this.#invocations.delete(inv.id); inv.done.resolve(); inv.cleanup(); }
+        this.#egress.endInvocation(args[0] as string);
+        return;
+      }
+      case 'chunk': {
+        const [streamId, chunk, error] = args as [number, Uint8Array | null, string];
+        const p = this.#pulls.get(streamId);
+        if (!p) return;
+        this.#pulls.delete(streamId);
+        if (error) p.reject(new IsotelError('ISOTEL_ERR_HANDLER_THREW', `the response body stream failed: ${error}`, { details: { name: 'StreamError', message: error } }));
+        else p.resolve(chunk);
+        return;
+      }
+      case 'sleep': {
+        const [id, ms] = args as [number, number];
+        this.#trackOps(1);
+        this.#timers.set(id, setTimeout(() => {
+          this.#timers.delete(id);
+          this.#complete(id, true, undefined);
+          this.#trackOps(-1);
+        }, ms));
+        return;
+      }
+      case 'cancelSleep': {
+        const t = this.#timers.get(args[0] as number);
+        if (t) { clearTimeout(t); this.#timers.delete(args[0] as number); this.#trackOps(-1); }
+        return;
+      }
+      case 'reqRead': return this.#onReqRead(args[0] as number, args[1] as string);
+      case 'reqCancel': {
+        const inv = this.#invocations.get(args[0] as string);
+        const it = inv?.body;
+        if (inv) inv.body = null;
+        it?.return?.().catch(() => {});
+        return;
+      }
+      case 'fetch': case 'fetchAbort': case 'fetchRead': case 'fetchCancel':
+        this.#egress.handle(name, args, (streamId) => this.#pullAsIterable(streamId));
+        return;
+      case 'cryptoRelease': this.#crypto.release(args[0] as number); return;
+      case 'crypto': {
+        const [id, method, cargs] = args as [number, string, unknown[]];
+        this.#trackOps(1);
+        this.#crypto.run(method, cargs).then(
+          (result) => this.#complete(id, true, result),
+          (e: unknown) => this.#complete(id, false, [String((e as Error)?.name ?? 'Error'), String((e as Error)?.message ?? e)]),
+        ).finally(() => this.#trackOps(-1));
+        return;
+      }
+      default:
+        this.#options.onConsole?.({ invocationId: undefined, severityNumber: 17, severityText: 'ERROR', message: `isotel: unknown op ${JSON.stringify(name)} from the runtime`, timeUnixNano: nowUnixNano() });
+    }
+  }
+
+  #onReqRead(id: number, invocationId: string): void {
+    const inv = this.#invocations.get(invocationId);
+    const it = inv?.body;
+    if (!it) { this.#complete(id, true, null); return; }
+    this.#trackOps(1);
+    it.next().then(
+      (r) => {
+        if (r.done) { if (inv) inv.body = null; this.#complete(id, true, null); return; }
+        const v = r.value;
+        if (!(v instanceof Uint8Array)) throw new TypeError('request body chunks must be Uint8Array');
+        this.#complete(id, true, v);
+      },
+    ).catch((e: unknown) => this.#complete(id, false, ['TypeError', `reading the request body failed: ${(e as Error)?.message ?? e}`]))
+      .finally(() => this.#trackOps(-1));
+  }
+
+  #onRespond([invocationId, status, statusText, flat, mode, payload]: [string, number, string, string[], BodyMode, Uint8Array | number | null]): void {
+    const inv = this.#invocations.get(invocationId);
+    if (!inv || inv.settled) {
+      // Aborted meanwhile: release a stream the host will never read.
+      if (mode === BODY_STREAM) this.#call('cancel', [payload, 'the invocation ended']);
+      return;
+    }
+    inv.settled = true;
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) headers.push([flat[i]!, flat[i + 1]!]);
+    const body = mode === BODY_NONE ? null : mode === BODY_BYTES ? (payload as Uint8Array) : this.#pullAsIterable(payload as number);
+    inv.response.resolve({ status, statusText, headers, body, waitUntil: inv.done.promise } as InvokeResponse);
+  }
+
+  #onFail([invocationId, kind, errName, message, stack]: [string, string, string, string, string]): void {
+    const inv = this.#invocations.get(invocationId);
+    if (!inv || inv.settled) return;
+    inv.settled = true;
+    const details = { name: errName, message, stack };
+    inv.response.reject(kind === 'bad_response'
+      ? new IsotelError('ISOTEL_ERR_HANDLER_BAD_RESPONSE', message, { details })
+      : new IsotelError('ISOTEL_ERR_HANDLER_THREW', `${errName}: ${message}`, { details }));
+  }
+
+  /** A response stream in the isolate, read one pull at a time (backpressure: nothing is read ahead). */
+  #pullAsIterable(streamId: number): AsyncIterable<Uint8Array> {
+    let finished = false;
+    const next = async (): Promise<IteratorResult<Uint8Array>> => {
+      if (finished) return { done: true, value: undefined };
+      if (this.disposed) { finished = true; throw this.#disposedError(); }
+      const d = deferred<Uint8Array | null>();
+      this.#pulls.set(streamId, d);
+      this.#call('pull', [streamId]);
+      try {
+        const chunk = await d.promise;
+        if (chunk === null) { finished = true; return { done: true, value: undefined }; }
+        return { done: false, value: chunk };
+      } catch (e) { finished = true; throw e; }
+    };
+    const stop = async (): Promise<IteratorResult<Uint8Array>> => {
+      if (!finished) { finished = true; this.#call('cancel', [streamId, 'the consumer stopped reading']); }
+      return { done: true, value: undefined };
+    };
+    return { [Symbol.asyncIterator]: () => ({ next, return: stop }) };
+  }
+
+  #disposedError(): IsotelError {
+    return this.#memoryExceeded
+      ? new IsotelError('ISOTEL_ERR_LIMIT_MEMORY', `the isolate exceeded its memory limit of ${this.#options.memoryLimitMb} MiB and was disposed`, { details: { memoryLimitMb: this.#options.memoryLimitMb } })
+      : new IsotelError('ISOTEL_ERR_SANDBOX_DISPOSED', 'the isolate was disposed before the invocation finished');
+  }
+
+  // ---- Sandbox API
+  async load(source: string, options: LoadOptions): Promise<LoadResult> {
+    if (this.disposed) throw this.#disposedError();
+    if (this.#loaded) throw new IsotelError('ISOTEL_ERR_INTERNAL', 'this sandbox already has a function loaded; take a fresh one from the pool');
+    this.#loaded = true;
+    const file = options.filename;
+    const t0 = process.hrtime.bigint();
+    // isolated-vm 5.0.4 compiles modules with kNoCompileOptions: V8 neither consumes nor reports on cached data for
+    // modules (module/isolate_handle.cc), so there is no module code cache to produce or hit. Reported as a miss.
+    let mod: ivm.Module;
+    try {
+      mod = await this.#isolate.compileModule(source, { filename: file });
+    } catch (e) {
+      throw this.#loadError('ISOTEL_ERR_DEPLOY_COMPILE', e, file);
+    }
+    const codeCacheHit = false;
+    for (const spec of mod.dependencySpecifiers) {
+      if (!this.#builtins.includes(spec)) {
+        throw new IsotelError('ISOTEL_ERR_DEPLOY_COMPILE', `${file} imports ${JSON.stringify(spec)}, which is not available: a function is one self-contained module (bundle its dependencies); built-in modules are ${this.#builtins.map((b) => JSON.stringify(b)).join(', ') || 'none'}`, { details: { file, import: spec, ...(locateImport(source, spec) ?? {}) } });
+      }
+    }
+    const compileNs = process.hrtime.bigint() - t0;
+    const t1 = process.hrtime.bigint();
+    try {
+      await mod.instantiate(this.#context, (spec) => this.#builtinModule(spec));
+      await mod.evaluate({ timeout: EVALUATE_TIMEOUT_MS });
+    } catch (e) {
+      if (this.disposed) throw this.#disposedError();
+      if (e instanceof IsotelError) throw e;
+      if (/timed out/i.test(String((e as Error)?.message))) {
+        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${EVALUATE_TIMEOUT_MS} ms`, { details: { file, timeoutMs: EVALUATE_TIMEOUT_MS } });
+      }
+      throw this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
+    }
+    const env = JSON.stringify(options.env ?? {});
+    const mode = (await this.#entry.get('attach')!.apply(undefined, [mod.namespace.derefInto(), env], { result: { copy: true } })) as string;
+    const evaluateNs = process.hrtime.bigint() - t1;
+    if (!mode) throw new IsotelError('ISOTEL_ERR_DEPLOY_NO_HANDLER', `${file} has no fetch handler: export default { fetch(request, env, ctx) { … } }, or addEventListener('fetch', (event) => event.respondWith(…))`, { details: { file } });
+    return { codeCacheHit, cachedData: undefined, compileNs, evaluateNs };
+  }
+
+  async #builtinModule(spec: string): Promise<ivm.Module> {
+    if (!this.#builtins.includes(spec)) throw new IsotelError('ISOTEL_ERR_DEPLOY_COMPILE', `unknown module ${JSON.stringify(spec)}`, { details: { import: spec } });
+    const ref = (await this.#entry.get('builtinModule')!.apply(undefined, [spec], { arguments: { copy: true }, result: { reference: true } })) as unknown as ivm.Reference<Record<string, unknown>>;
+    const names = (await this.#context.evalClosure('return Object.keys($0)', [ref.derefInto()], { result: { copy: true } })) as string[];
+    const ident = names.filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+    // Handed over through a one-shot global with an unguessable name that the module deletes as it evaluates,
+    // before any user code runs (import.meta callbacks must be isolate-side functions).
+    const slot = `__isotel_builtin_${randomUUID().replace(/-/g, '')}`;
+    const code = `const m = globalThis.${slot};\ndelete globalThis.${slot};\nexport default m;\n${ident.map((n) => `export const ${n} = m.${n};`).join('\n')}`;
+    await this.#context.global.set(slot, ref.derefInto());
+    ref.release();
+    const m = await this.#isolate.compileModule(code, { filename: spec });
+    await m.instantiate(this.#context, () => { throw new IsotelError('ISOTEL_ERR_INTERNAL', 'built-in modules have no imports'); });
+    await m.evaluate();
+    return m;
+  }
+
+  #loadError(code: 'ISOTEL_ERR_DEPLOY_COMPILE' | 'ISOTEL_ERR_DEPLOY_EVALUATE', e: unknown, file: string): IsotelError {
+    if (e instanceof IsotelError) return e;
+    const loc = errorLocation(e, file);
+    const name = String((e as Error)?.name ?? 'Error');
+    const message = plainMessage(e);
+    const where = loc ? `${loc.file}:${loc.line}:${loc.column}` : file;
+    const what = code === 'ISOTEL_ERR_DEPLOY_COMPILE' ? 'does not compile' : 'threw while evaluating its top level';
+    return new IsotelError(code, `${where}: ${file} ${what}: ${name}: ${message}`, { details: { file, line: loc?.line, column: loc?.column, name, message } });
+  }
+
+  invoke(request: InvokeRequest, options: InvokeOptions): Promise<InvokeResponse> {
+    if (this.disposed) return Promise.reject(this.#disposedError());
+    if (!this.#loaded) return Promise.reject(new IsotelError('ISOTEL_ERR_DEPLOY_NO_HANDLER', 'no function is loaded in this sandbox'));
+    const id = options.invocationId;
+    if (this.#invocations.has(id)) return Promise.reject(new IsotelError('ISOTEL_ERR_INTERNAL', `invocation id ${id} is already in flight in this sandbox`));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    const inv: Invocation = { id, response: deferred(), done: deferred(), body: null, settled: false, cleanup: () => {} };
+    inv.done.promise.catch(() => {});
+    let mode: BodyMode = BODY_NONE;
+    let bytes: Uint8Array | null = null;
+    const b = request.body;
+    if (b instanceof Uint8Array) { mode = BODY_BYTES; bytes = b; }
+    else if (b !== null && b !== undefined) { mode = BODY_STREAM; inv.body = b[Symbol.asyncIterator](); }
+    if (signal) {
+      const onAbort = () => {
+        this.#call('abort', [id, String((signal.reason as Error)?.message ?? 'aborted')]);
+        const it = inv.body;
+        inv.body = null;
+        it?.return?.().catch(() => {});
+        if (!inv.settled) { inv.settled = true; inv.response.reject(abortedError(signal)); }
+        inv.done.reject(abortedError(signal));
+        this.#invocations.delete(id);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      inv.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.#invocations.set(id, inv);
+    const flat: string[] = [];
+    for (const [n, v] of request.headers) flat.push(n, v);
+    this.#call('invoke', [id, request.method, request.url, flat, mode, bytes]);
+    return inv.response.promise;
+  }
+
+  /** Runs a classic script (isotel run): resolves when it and all work it scheduled are idle. */
+  async runScript(source: string, filename: string): Promise<void> {
+    if (this.disposed) throw this.#disposedError();
+    let script: ivm.Script;
+    try {
+      script = await this.#isolate.compileScript(source, { filename });
+    } catch (e) {
+      throw this.#loadError('ISOTEL_ERR_DEPLOY_COMPILE', e, filename);
+    }
+    try {
+      await script.run(this.#context, { release: true });
+    } catch (e) {
+      if (this.disposed) throw this.#disposedError();
+      const err = { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
+      this.#uncaught(err, 'Uncaught ');
+    }
+    await this.idle();
+  }
+
+  /** Runs an ES module (isotel run --module); built-in imports only. */
+  async runModule(source: string, filename: string): Promise<void> {
+    if (this.disposed) throw this.#disposedError();
+    let mod: ivm.Module;
+    try {
+      mod = await this.#isolate.compileModule(source, { filename });
+    } catch (e) {
+      throw this.#loadError('ISOTEL_ERR_DEPLOY_COMPILE', e, filename);
+    }
+    for (const spec of mod.dependencySpecifiers) {
+      if (!this.#builtins.includes(spec)) throw new IsotelError('ISOTEL_ERR_DEPLOY_COMPILE', `${filename} imports ${JSON.stringify(spec)}, which is not available (built-in modules: ${this.#builtins.join(', ')})`, { details: { file: filename, import: spec } });
+    }
+    try {
+      await mod.instantiate(this.#context, (spec) => this.#builtinModule(spec));
+      await mod.evaluate();
+    } catch (e) {
+      if (this.disposed) throw this.#disposedError();
+      const err = { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
+      this.#uncaught(err, 'Uncaught ');
+    }
+    await this.idle();
+  }
+
+  /** Resolves when no host operation (timer, fetch, body read, crypto) is outstanding. */
+  idle(): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#trackOps(0);
+    });
+  }
+
+  async heapStatistics(): Promise<{ usedHeapSize: number; totalHeapSize: number; externalSize: number }> {
+    if (this.disposed) throw this.#disposedError();
+    const h = await this.#isolate.getHeapStatistics();
+    return { usedHeapSize: h.used_heap_size, totalHeapSize: h.total_heap_size, externalSize: h.externally_allocated_size };
+  }
+
+  cpuTimeNs(): bigint {
+    if (this.#isolate.isDisposed) return 0n;
+    return this.#isolate.cpuTime;
+  }
+
+  /** true when the isolate was disposed because it exceeded its memory limit. */
+  get memoryExceeded(): boolean {
+    return this.#memoryExceeded;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#teardown();
+  }
+
+  #teardown(): void {
+    const wasDisposed = this.#disposed;
+    this.#disposed = true;
+    if (!this.#isolate.isDisposed) {
+      try { this.#isolate.dispose(); } catch { /* already going away */ }
+    }
+    if (wasDisposed) return;
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    this.#egress.dispose();
+    this.#crypto.dispose();
+    const err = this.#disposedError();
+    for (const inv of this.#invocations.values()) {
+      if (!inv.settled) { inv.settled = true; inv.response.reject(err); }
+      inv.done.reject(err);
+      inv.body?.return?.().catch(() => {});
+      inv.cleanup();
+    }
+    this.#invocations.clear();
+    for (const p of this.#pulls.values()) p.reject(err);
+    this.#pulls.clear();
+    this.#pendingOps = 0;
+    for (const f of this.#idleWaiters.splice(0)) f();
+  }
+}
+
+function abortedError(signal: AbortSignal): IsotelError {
+  const reason = signal.reason as { message?: string } | undefined;
+  return new IsotelError('ISOTEL_ERR_INVOKE_ABORTED', `the invocation was aborted: ${reason?.message ?? String(reason)}`);
+}
+
+function nowUnixNano(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+function locateImport(source: string, spec: string): { line: number; column: number } | undefined {
+  const lines = source.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const c = lines[i]!.indexOf(JSON.stringify(spec).slice(1, -1));
+    if (c >= 0 && /\bimport\b|\bfrom\b/.test(lines[i]!)) return { line: i + 1, column: c + 1 };
+  }
+  return undefined;
+}
+
+export type IsotelSandbox = Sandbox & {
+  runScript(source: string, filename: string): Promise<void>;
+  runModule(source: string, filename: string): Promise<void>;
+  idle(): Promise<void>;
+  readonly memoryExceeded: boolean;
+};
+
+/** Creates a sandbox: isolate + context + runtime evaluated (pool time, off the request path). */
+export const createSandbox: CreateSandbox = (options) => createIsotelSandbox(options);
+
+export async function createIsotelSandbox(options: SandboxOptions & SandboxExtras): Promise<IsotelSandbox> {
+  const { code, cache } = loadRuntime();
+  const isolate = new ivm.Isolate({
+    memoryLimit: options.memoryLimitMb,
+    onCatastrophicError: (message) => {
+      // isolated-vm's advice: the process can no longer be trusted. Log and abort so the supervisor restarts the worker.
+      log.error('isolated-vm catastrophic error; aborting the process', { message });
+      process.abort();
+    },
+  });
+  try {
+    const context = await isolate.createContext();
+    const sandbox = new IsolateSandbox(isolate, context, options);
+    const { cacheRejected } = await sandbox.init(code, cache);
+    if (cacheRejected) noteCacheRejected();
+    return sandbox;
+  } catch (e) {
+    if (!isolate.isDisposed) isolate.dispose();
+    if (e instanceof IsotelError) throw e;
+    throw new IsotelError('ISOTEL_ERR_INTERNAL', `creating an isolate failed: ${(e as Error)?.message ?? e}`, { cause: e });
+  }
+}
+
+let cacheRejectedCount = 0;
+function noteCacheRejected(): void {
+  // Falls back to a full compile: correct, only slower. Say so once per process.
+  if (cacheRejectedCount++ === 0) log.warn('V8 rejected the runtime code cache (dist/runtime/runtime.cache); compiling the runtime without it');
+}
+/** How many sandboxes compiled the runtime without its code cache (benchmarks and tests read it). */
+export function runtimeCacheRejections(): number {
+  return cacheRejectedCount;
+}

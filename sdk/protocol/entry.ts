@@ -1,0 +1,84 @@
+/**
+ * The isolate boundary of the isotel runtime: what the host (host/isolate) and the
+ * in-isolate runtime (sdk/runtime) agree on. Everything crossing it is a primitive,
+ * an array of primitives or bytes (copied ArrayBuffers) — never a handle.
+ *
+ * Direction host → isolate: the host calls methods of the runtime entry (the
+ * completion value of dist/runtime/runtime.js). Entry methods never throw: results
+ * come back as ops. So a rejected call means an unhandled promise rejection inside
+ * the isolate (isolated-vm reports those to whichever call was running) or a
+ * disposed isolate.
+ *
+ * Direction isolate → host: one fire-and-forget function `op(name, ...args)`.
+ * Requests that need an answer carry an id; the host answers with
+ * `entry.complete(id, ok, value)`.
+ */
+
+/** Name of the global the host sets before running the runtime script; the runtime captures and deletes it. */
+export const BOOTSTRAP_GLOBAL = '__isotel_bootstrap';
+
+/** Body modes crossing the boundary. */
+export const BODY_NONE = 0;
+export const BODY_BYTES = 1;
+export const BODY_STREAM = 2;
+export type BodyMode = typeof BODY_NONE | typeof BODY_BYTES | typeof BODY_STREAM;
+
+/** What the host injects under BOOTSTRAP_GLOBAL (plain functions inside the isolate). */
+export interface Bootstrap {
+  /** Fire-and-forget message to the host (see Op). */
+  op(name: OpName, ...args: unknown[]): void;
+  /** Synchronous: `n` random bytes from the host CSPRNG. */
+  randomBytes(n: number): Uint8Array;
+  /** Synchronous: milliseconds since the sandbox's time origin, monotonic, sub-ms. */
+  now(): number;
+  /** Unix ms of the time origin. */
+  readonly timeOrigin: number;
+}
+
+/** isolate → host messages. */
+export type Op =
+  /** console output: severityNumber, invocationId ('' = none), message */
+  | ['console', number, string, string]
+  /** handler finished: invocationId, status, statusText, flat headers, body mode, bytes | stream id */
+  | ['respond', string, number, string, string[], BodyMode, Uint8Array | number | null]
+  /** handler failed: invocationId, kind ('threw' | 'bad_response'), name, message, stack */
+  | ['fail', string, string, string, string, string]
+  /** all waitUntil work of an invocation settled */
+  | ['done', string]
+  /** response stream chunk: streamId, chunk | null at end, error message ('' = none) */
+  | ['chunk', number, Uint8Array | null, string]
+  /** async requests (answered by entry.complete): */
+  | ['sleep', number, number] // id, ms
+  | ['cancelSleep', number] // id (no answer)
+  | ['reqRead', number, string] // id, invocationId → Uint8Array | null
+  | ['reqCancel', string] // invocationId (no answer)
+  | ['fetch', number, string, string, string, string[], BodyMode, Uint8Array | number | null, string] // id, invocationId, method, url, headers, body, redirect mode → [status, statusText, headers, finalUrl, redirected, bodyId | -1]
+  | ['fetchAbort', number] // id of a pending 'fetch' (no answer; the fetch op is answered with an AbortError)
+  | ['fetchRead', number, number] // id, fetch body id → Uint8Array | null
+  | ['fetchCancel', number] // fetch body id (no answer)
+  | ['crypto', number, string, unknown[]] // id, SubtleCrypto method, arguments (CryptoKeys as {__key: handle}) → result
+  | ['cryptoRelease', number] // a CryptoKey handle the isolate garbage-collected (no answer)
+  | ['uncaught', string, string, string]; // name, message, stack of an error nobody handled
+
+export type OpName = Op[0];
+
+/** The runtime entry object. */
+export interface RuntimeEntry {
+  /** After the function module (or classic script) evaluated: finds the handler. Returns 'module' | 'service-worker' | '' (none). */
+  attach(namespace: object | undefined, envJson: string): string;
+  invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null): void;
+  /** Pull the next chunk of response stream `streamId`; answered by op 'chunk'. */
+  pull(streamId: number): void;
+  cancel(streamId: number, reason: string): void;
+  abort(invocationId: string, reason: string): void;
+  complete(id: number, ok: boolean, value: unknown): void;
+  /** The host saw an unhandled rejection (copied reason); fires `unhandledrejection` on globalThis. Returns true when a listener handled it. */
+  unhandledRejection(name: string, message: string, stack: string): boolean;
+  /** Built-in module namespaces by specifier (e.g. `isotel:runtime`). */
+  builtinModule(specifier: string): object | undefined;
+  builtinModuleNames(): string[];
+  builtinModuleExports(specifier: string): string[];
+}
+
+/** Runtime version reported in navigator.userAgent and `isotel:runtime`. */
+export const RUNTIME_NAME = 'isotel';

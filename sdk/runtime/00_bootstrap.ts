@@ -1,0 +1,86 @@
+/**
+ * First file evaluated: captures the host capabilities injected under
+ * BOOTSTRAP_GLOBAL into module-scope closures and deletes the global, so user code
+ * can never reach the host's functions (CONVENTIONS §2).
+ */
+import { BOOTSTRAP_GLOBAL, type Bootstrap, type OpName } from '../protocol/entry.js';
+
+const g = globalThis as unknown as Record<string, unknown>;
+const boot = g[BOOTSTRAP_GLOBAL] as Bootstrap | undefined;
+delete g[BOOTSTRAP_GLOBAL];
+if (!boot) throw new Error(`isotel runtime: ${BOOTSTRAP_GLOBAL} missing (the host must inject it before running the runtime)`);
+
+const rawOp = boot.op;
+const rawRandom = boot.randomBytes;
+const rawNow = boot.now;
+export const timeOrigin: number = boot.timeOrigin;
+
+export function op(name: OpName, ...args: unknown[]): void {
+  rawOp(name, ...args);
+}
+export function hostRandomBytes(n: number): Uint8Array {
+  return rawRandom(n);
+}
+export function hostNow(): number {
+  return rawNow();
+}
+
+/** Pending async ops by id; answered through entry.complete. */
+const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+let nextId = 1;
+
+export function allocId(): number {
+  return nextId++;
+}
+
+/** Sends op `name` with a fresh id and resolves with the host's answer. */
+export function asyncOp<T>(name: OpName, ...args: unknown[]): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    rawOp(name, id, ...args);
+  });
+}
+
+/** Like asyncOp with a caller-chosen id (so it can be cancelled). */
+export function asyncOpWithId<T>(id: number, name: OpName, ...args: unknown[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    rawOp(name, id, ...args);
+  });
+}
+
+export function forgetOp(id: number): void {
+  pending.delete(id);
+}
+
+/** Host answer: ok → value; failure → value is [errorName, message]. */
+export function completeOp(id: number, ok: boolean, value: unknown): void {
+  const p = pending.get(id);
+  if (!p) return; // cancelled meanwhile
+  pending.delete(id);
+  if (ok) p.resolve(value);
+  else {
+    const [name, message] = value as [string, string];
+    p.reject(makeError(name, message));
+  }
+}
+
+/** Rebuilds an error the host reported, as the matching JS/DOM error class. */
+export function makeError(name: string, message: string): Error {
+  switch (name) {
+    case 'TypeError': return new TypeError(message);
+    case 'RangeError': return new RangeError(message);
+    case 'SyntaxError': return new SyntaxError(message);
+    case 'Error': return new Error(message);
+    default: {
+      const D = (globalThis as any).DOMException;
+      return D ? new D(message, name) : Object.assign(new Error(message), { name });
+    }
+  }
+}
+
+/** Defines a global the way WebIDL exposes interfaces: writable, configurable, not enumerable. */
+export function expose(name: string, value: unknown): void {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}

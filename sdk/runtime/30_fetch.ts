@@ -1,0 +1,109 @@
+/**
+ * fetch() (Fetch §5.6): the request is handed to the host (undici, egress policy,
+ * subrequest limit); bodies stream both ways through pull-based ops.
+ */
+import { BODY_BYTES, BODY_NONE, BODY_STREAM } from '../protocol/entry.js';
+import { allocId, asyncOp, asyncOpWithId, expose, forgetOp, op } from './00_bootstrap.js';
+import { addAbortAlgorithm } from './02_events.js';
+import { ReadableStream } from './10_streams.js';
+import type { ReadableStreamDefaultReader } from 'web-streams-polyfill';
+import { type BodyState, isDisturbed, isLocked } from './21_body.js';
+import { headersFromFlat, headersToFlat } from './20_headers.js';
+import { Request, type RequestInfo, type RequestInit, makeResponse, rs, type Response } from './22_request_response.js';
+
+let currentInvocation: () => string = () => '';
+export function setFetchInvocationLookup(fn: () => string): void { currentInvocation = fn; }
+
+// ---- outgoing streams the host pulls from (response bodies and fetch request bodies)
+const outStreams = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
+let nextStream = 1;
+
+export function registerOutStream(stream: ReadableStream<Uint8Array>): number {
+  const id = nextStream++;
+  outStreams.set(id, stream.getReader());
+  return id;
+}
+function errMessage(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+/** Host pulls the next chunk: answered with op 'chunk'. */
+export function pullOutStream(id: number): void {
+  const reader = outStreams.get(id);
+  if (!reader) { op('chunk', id, null, 'stream is gone'); return; }
+  reader.read().then(({ value, done }) => {
+    if (done) { outStreams.delete(id); op('chunk', id, null, ''); return; }
+    if (!(value instanceof Uint8Array)) {
+      outStreams.delete(id);
+      const err = new TypeError('a body stream chunk must be a Uint8Array');
+      reader.cancel(err).catch(() => {});
+      op('chunk', id, null, errMessage(err));
+      return;
+    }
+    // Structured clone copies a view's whole buffer: send exactly the view's bytes.
+    const chunk = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice();
+    op('chunk', id, chunk, '');
+  }, (e: unknown) => { outStreams.delete(id); op('chunk', id, null, errMessage(e) || 'stream errored'); });
+}
+export function cancelOutStream(id: number, reason: string): void {
+  const reader = outStreams.get(id);
+  if (!reader) return;
+  outStreams.delete(id);
+  reader.cancel(reason).catch(() => {});
+}
+
+/** Body crossing to the host: known bytes go whole, streams by id. */
+export function bodyForHost(b: BodyState | null): [number, Uint8Array | number | null] {
+  if (!b) return [BODY_NONE, null];
+  if (isDisturbed(b) || isLocked(b)) throw new TypeError('the body has already been used');
+  if (!b.stream) { b.used = true; return [BODY_BYTES, b.source ?? new Uint8Array(0)]; }
+  return [BODY_STREAM, registerOutStream(b.stream)];
+}
+
+/** A ReadableStream whose chunks come from a host op (`reqRead`/`fetchRead`), pulled on demand. */
+export function hostStream(read: () => Promise<Uint8Array | null>, cancel: () => void): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const chunk = await read();
+      if (chunk === null) c.close();
+      else if (chunk.byteLength > 0) c.enqueue(chunk);
+    },
+    cancel() { cancel(); },
+  }, { highWaterMark: 0 });
+}
+
+async function fetchImpl(input: RequestInfo, init?: RequestInit): Promise<Response> {
+  const request = new Request(input, init);
+  const s = rs(request);
+  if (s.signal.aborted) throw s.signal.reason;
+  const [mode, payload] = bodyForHost(s.body);
+  const id = allocId();
+  let aborted = false;
+  const stopAbort = addAbortAlgorithm(s.signal, () => {
+    aborted = true;
+    forgetOp(id);
+    op('fetchAbort', id);
+    if (mode === BODY_STREAM) cancelOutStream(payload as number, 'aborted');
+  });
+  const result = new Promise<Response>((resolve, reject) => {
+    const onAbort = addAbortAlgorithm(s.signal, () => reject(s.signal.reason));
+    asyncOpWithId<[number, string, string[], string, boolean, number]>(id, 'fetch', currentInvocation(), s.method, s.url, headersToFlat(s.headers), mode, payload, s.redirect).then(
+      ([status, statusText, headers, url, redirected, bodyId]) => {
+        onAbort();
+        let body: BodyState | null = null;
+        if (bodyId >= 0) {
+          const stream = hostStream(() => asyncOp<Uint8Array | null>('fetchRead', bodyId), () => op('fetchCancel', bodyId));
+          body = { source: null, stream, used: false };
+          addAbortAlgorithm(s.signal, () => { stream.cancel(s.signal.reason).catch(() => {}); });
+        }
+        resolve(makeResponse(status, statusText, headersFromFlat(headers, 'immutable'), body, url, redirected));
+      },
+      (e: unknown) => { onAbort(); reject(aborted ? s.signal.reason : e); },
+    );
+  });
+  try { return await result; } finally { stopAbort(); }
+}
+
+expose('fetch', function fetch(input: RequestInfo, init?: RequestInit): Promise<Response> {
+  if (arguments.length === 0) return Promise.reject(new TypeError("fetch: 1 argument required, but only 0 present."));
+  try { return fetchImpl(input, init as RequestInit); } catch (e) { return Promise.reject(e); }
+});

@@ -1,0 +1,186 @@
+/**
+ * Event dispatch: turns host invocations into `fetch(request, env, ctx)` calls
+ * (module style) or `fetch` events (service-worker style), and the result back into
+ * primitives and bytes for the host.
+ */
+import { BODY_BYTES, BODY_STREAM, RUNTIME_NAME, type BodyMode, type RuntimeEntry } from '../protocol/entry.js';
+import { asyncOp, completeOp, makeError, op } from './00_bootstrap.js';
+import { Event, PromiseRejectionEvent, hasListeners, markTrusted } from './02_events.js';
+import { setInvocationLookup, reportException } from './03_globals.js';
+import { type BodyState } from './21_body.js';
+import { headersFromFlat } from './20_headers.js';
+import { Request, Response, makeIncomingRequest, rsp } from './22_request_response.js';
+import { bodyForHost, cancelOutStream, hostStream, pullOutStream, setFetchInvocationLookup } from './30_fetch.js';
+
+const DOMExc = (globalThis as any).DOMException as new (m?: string, n?: string) => Error;
+
+// ---- which invocation is running (console attribution, subrequest accounting).
+// Without AsyncContext the id is exact while the handler runs synchronously and
+// when only one invocation is in flight; otherwise it is unknown ('').
+let current = '';
+const active = new Map<string, { abort(reason: unknown): void }>();
+function lookup(): string {
+  if (current) return current;
+  if (active.size === 1) return active.keys().next().value as string;
+  return '';
+}
+setInvocationLookup(lookup);
+setFetchInvocationLookup(lookup);
+
+// ---- FetchEvent (service-worker style; an extension beyond ECMA-429)
+const fetchEventState = new WeakMap<object, { request: Request; respond: ((r: unknown) => void) | null; waitUntil: (p: unknown) => void; responded: boolean }>();
+export class FetchEvent extends Event {
+  constructor(type: string, init: { request: Request }) {
+    super(type, { cancelable: true });
+    if (!init || !(init.request instanceof Request)) throw new TypeError("FetchEvent: init.request must be a Request");
+    fetchEventState.set(this, { request: init.request, respond: null, waitUntil: () => {}, responded: false });
+  }
+  get request(): Request { return fes(this).request; }
+  respondWith(r: unknown): void {
+    const s = fes(this);
+    if (s.responded) throw new DOMExc('respondWith() was already called', 'InvalidStateError');
+    s.responded = true;
+    this.stopImmediatePropagation();
+    this.preventDefault();
+    s.respond?.(r);
+  }
+  waitUntil(p: unknown): void { fes(this).waitUntil(p); }
+  passThroughOnException(): void {}
+  override get [Symbol.toStringTag](): string { return 'FetchEvent'; }
+}
+function fes(e: unknown) {
+  const s = fetchEventState.get(e as object);
+  if (!s) throw new TypeError('Illegal invocation: not a FetchEvent');
+  return s;
+}
+Object.defineProperty(globalThis, 'FetchEvent', { value: FetchEvent, writable: true, configurable: true, enumerable: false });
+
+type Handler = (request: Request, env: unknown, ctx: ExecutionContext) => unknown;
+interface ExecutionContext { waitUntil(p: unknown): void; passThroughOnException(): void }
+let mode: '' | 'module' | 'service-worker' = '';
+let moduleHandler: Handler | null = null;
+let moduleThis: unknown = undefined;
+let env: Readonly<Record<string, string>> = Object.freeze({});
+
+function errorRecord(e: unknown): [string, string, string] {
+  if (e !== null && typeof e === 'object') {
+    const err = e as { name?: unknown; message?: unknown; stack?: unknown };
+    return [String(err.name ?? 'Error'), String(err.message ?? ''), typeof err.stack === 'string' ? err.stack : ''];
+  }
+  return ['Error', `a non-Error value was thrown: ${String(e)}`, ''];
+}
+
+function requestBody(invocationId: string, bodyMode: BodyMode, body: Uint8Array | null): BodyState | null {
+  if (bodyMode === BODY_BYTES) return { source: body ?? new Uint8Array(0), stream: null, used: false };
+  if (bodyMode === BODY_STREAM) {
+    return { source: null, stream: hostStream(() => asyncOp<Uint8Array | null>('reqRead', invocationId), () => op('reqCancel', invocationId)), used: false };
+  }
+  return null;
+}
+
+function respond(invocationId: string, value: unknown): void {
+  if (!(value instanceof Response)) {
+    op('fail', invocationId, 'bad_response', 'TypeError', `the fetch handler returned ${describe(value)}, not a Response`, '');
+    return;
+  }
+  const s = rsp(value);
+  if (s.type === 'error') { op('fail', invocationId, 'bad_response', 'TypeError', 'the fetch handler returned Response.error()', ''); return; }
+  let body: [number, Uint8Array | number | null];
+  try { body = bodyForHost(s.body); } catch (e) {
+    op('fail', invocationId, 'bad_response', 'TypeError', `the returned Response's body cannot be sent: ${errorRecord(e)[1]}`, '');
+    return;
+  }
+  const flat: string[] = [];
+  for (const [n, v] of s.headers) { if (n === 'set-cookie') continue; flat.push(n, v); }
+  for (const c of s.headers.getSetCookie()) flat.push('set-cookie', c);
+  op('respond', invocationId, s.status, s.statusText, flat, body[0], body[1]);
+}
+function describe(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return `an object (${Object.prototype.toString.call(v)})`;
+  return `a ${typeof v}`;
+}
+
+function invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null): void {
+  const { request, abort } = makeIncomingRequest(method, url, headersFromFlat(headers, 'request'), requestBody(invocationId, bodyMode, body));
+  active.set(invocationId, { abort });
+  const waits: Promise<unknown>[] = [];
+  let responded = false;
+  const waitUntil = (p: unknown) => { waits.push(Promise.resolve(p).then(undefined, (e: unknown) => reportException(e))); };
+  const finish = async () => {
+    // waitUntil may be called while earlier promises settle: drain until no new ones.
+    for (let n = 0; n < waits.length; n = waits.length) await Promise.all(waits.slice(n));
+    active.delete(invocationId);
+    op('done', invocationId);
+  };
+  const onResult = (value: unknown) => {
+    if (responded) return;
+    responded = true;
+    respond(invocationId, value);
+    finish();
+  };
+  const onError = (e: unknown) => {
+    if (responded) return;
+    responded = true;
+    op('fail', invocationId, 'threw', ...errorRecord(e));
+    finish();
+  };
+  current = invocationId;
+  try {
+    if (mode === 'module') {
+      const ctx: ExecutionContext = { waitUntil, passThroughOnException() {} };
+      Promise.resolve(moduleHandler!.call(moduleThis, request, env, ctx)).then(onResult, onError);
+    } else if (mode === 'service-worker') {
+      const ev = new FetchEvent('fetch', { request });
+      markTrusted(ev);
+      const st = fes(ev);
+      st.respond = (r) => Promise.resolve(r).then(onResult, onError);
+      st.waitUntil = waitUntil;
+      (globalThis as unknown as EventTarget).dispatchEvent(ev);
+      if (!st.responded) onError(new TypeError('no fetch event listener called event.respondWith()'));
+    } else {
+      onError(new TypeError('no fetch handler is attached'));
+    }
+  } catch (e) {
+    onError(e);
+  } finally {
+    current = '';
+  }
+}
+type EventTarget = import('./02_events.js').EventTarget;
+
+const builtins: Record<string, object> = {
+  'isotel:runtime': Object.freeze({ name: RUNTIME_NAME, userAgent: RUNTIME_NAME }),
+};
+
+export const entry: RuntimeEntry = {
+  attach(namespace, envJson) {
+    env = Object.freeze(JSON.parse(envJson || '{}') as Record<string, string>);
+    const def = (namespace as { default?: unknown } | undefined)?.default;
+    const f = def !== null && (typeof def === 'object' || typeof def === 'function') ? (def as { fetch?: unknown }).fetch : undefined;
+    if (typeof f === 'function') { mode = 'module'; moduleHandler = f as Handler; moduleThis = def; }
+    else if (hasListeners(globalThis, 'fetch')) mode = 'service-worker';
+    else mode = '';
+    return mode;
+  },
+  invoke,
+  pull: pullOutStream,
+  cancel: cancelOutStream,
+  abort(invocationId, reason) {
+    active.get(invocationId)?.abort(new DOMExc(reason || 'The invocation was aborted', 'AbortError'));
+  },
+  complete: completeOp,
+  unhandledRejection(name, message, stack) {
+    const reason = makeError(name, message);
+    if (stack) try { Object.defineProperty(reason, 'stack', { value: stack, configurable: true, writable: true }); } catch { /* frozen */ }
+    const promise = Promise.reject(reason);
+    promise.catch(() => {});
+    const ev = new PromiseRejectionEvent('unhandledrejection', { promise, reason, cancelable: true });
+    markTrusted(ev);
+    return !(globalThis as unknown as EventTarget).dispatchEvent(ev);
+  },
+  builtinModule: (s) => builtins[s],
+  builtinModuleNames: () => Object.keys(builtins),
+  builtinModuleExports: (s) => Object.keys(builtins[s] ?? {}),
+};
