@@ -84,3 +84,20 @@ export const METRIC = {
 
 /** Instrumentation scope of the host's own telemetry. */
 export const HOST_SCOPE = 'isotel.host';
+
+/** The embedded collector's self-telemetry (metric rows in otel_metrics_*, ServiceName = COLLECTOR_SERVICE). */
+export const COLLECTOR_SERVICE = 'isotel-collector';
+export const COLLECTOR_METRIC = {
+  acceptedItems: 'isotel.collector.accepted_items',
+  rejectedItems: 'isotel.collector.rejected_items',
+  refusedRequests: 'isotel.collector.refused_requests',
+  badRequests: 'isotel.collector.bad_requests',
+  insertedRows: 'isotel.collector.inserted_rows',
+  droppedRows: 'isotel.collector.dropped_rows',
+  insertFailures: 'isotel.collector.insert_failures',
+  queueBytes: 'isotel.collector.queue.bytes',
+  queueRows: 'isotel.collector.queue.rows',
+  queueOldestAge: 'isotel.collector.queue.oldest_age',
+  insertDuration: 'isotel.collector.insert.duration',
+  ingestLagP99: 'isotel.collector.ingest_lag.p99',
+} as const;
