@@ -77,6 +77,35 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   program
+    .command('deploy')
+    .description('deploy a function file, or every function in a directory, to a running host')
+    .argument('<path>', 'a .js/.ts module, or a directory of them')
+    .option('--name <name>', 'function name (default: the file name)')
+    .addOption(new Option('--host <url>', 'host gateway URL').env('ISOTEL_HOST').default('http://127.0.0.1:8787'))
+    .addOption(new Option('--token <token>', 'admin token (default: <data-dir>/admin-token)').env('ISOTEL_ADMIN_TOKEN'))
+    .addOption(new Option('--data-dir <dir>', 'data directory holding admin-token').env('ISOTEL_DATA_DIR').default('.isotel'))
+    .option('--limit <key=value...>', 'a limit, e.g. --limit memoryLimitMb=64 --limit wallMs=5000')
+    .option('--env <KEY=value...>', 'an env binding for the function')
+    .option('--json', 'print results as JSON')
+    .action(async (path: string, o: { name?: string; host: string; token?: string; dataDir: string; limit?: string[]; env?: string[]; json?: boolean }) => {
+      const { deployCommand } = await import('./commands/deploy.js');
+      const pairs = (list: string[] | undefined, what: string): Record<string, string> | undefined => {
+        if (!list) return undefined;
+        const out: Record<string, string> = {};
+        for (const item of list) {
+          const eq = item.indexOf('=');
+          if (eq <= 0) throw new IsotelError('ISOTEL_ERR_CONFIG_INVALID', `${what} ${JSON.stringify(item)} is not KEY=value`);
+          out[item.slice(0, eq)] = item.slice(eq + 1);
+        }
+        return out;
+      };
+      const limitStrings = pairs(o.limit, '--limit');
+      const limits = limitStrings && Object.fromEntries(Object.entries(limitStrings).map(([k, v]) => [k, Number(v)]));
+      const env = pairs(o.env, '--env');
+      process.exitCode = await deployCommand(resolve(path), { host: o.host, token: o.token ?? '', dataDir: resolve(o.dataDir), json: o.json === true, ...(o.name ? { name: o.name } : {}), ...(limits ? { limits } : {}), ...(env ? { env } : {}) });
+    });
+
+  program
     .command('run')
     .description('run a script in a fresh isolate with the full runtime; console to stdout/stderr')
     .argument('<script>', 'a classic script (or an ES module with --module)')
@@ -87,7 +116,7 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   try {
-    checkUnknownEnv(process.env, ['ISOTEL_WORKER_INDEX', 'ISOTEL_TEST_CONCURRENCY', 'ISOTEL_BUILD_QUIET']);
+    checkUnknownEnv(process.env, ['ISOTEL_WORKER_INDEX', 'ISOTEL_TEST_CONCURRENCY', 'ISOTEL_BUILD_QUIET', 'ISOTEL_HOST']);
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof IsotelError) {

@@ -68,6 +68,13 @@ export const ERRORS = {
   ISOTEL_ERR_CLICKHOUSE_MIGRATION: { status: 500, userFault: false, hint: 'Applying the ClickHouse schema failed; the message names the migration file and statement.' },
   ISOTEL_ERR_QUERY_BAD_REQUEST: { status: 400, userFault: true, hint: 'POST /api/query takes a JSON body {"sql": "...", "format"?: "JSONEachRow"}.' },
   ISOTEL_ERR_QUERY_TIMEOUT: { status: 400, userFault: true, hint: 'The query ran past the time limit: narrow its time range or use the rollup tables (docs/collector.md).' },
+
+  // alerting: rule files, the built-in evaluator, webhooks, `isotel check` (collector/alerts, cli/commands/check.ts)
+  ISOTEL_ERR_ALERT_RULE_INVALID: { status: 500, userFault: true, hint: 'An alert rule file is not valid Grafana alerting provisioning YAML, or uses a feature the built-in evaluator lacks: fix the file, group, rule and field named in the message (docs/alerting.md lists what is supported).' },
+  ISOTEL_ERR_ALERT_EVAL_FAILED: { status: 500, userFault: false, hint: 'Evaluating an alert rule failed (a query error or a bad result shape); GET /api/alerts shows the rule\'s last error. The rule is retried at its next interval.' },
+  ISOTEL_ERR_ALERT_WEBHOOK_FAILED: { status: 502, userFault: false, hint: 'A webhook receiver did not accept an alert notification before the delivery deadline: check that it is up and answers 2xx (ISOTEL_ALERT_WEBHOOKS, ISOTEL_ALERT_WEBHOOK_DEADLINE_MS).' },
+  ISOTEL_ERR_CHECK_BAD_INPUT: { status: 400, userFault: true, hint: '`isotel check coldstart` needs --function <name>; --baseline/--candidate name versions that have cold starts (GET /_isotel/functions/<name> lists them).' },
+  ISOTEL_ERR_CHECK_INSUFFICIENT_DATA: { status: 400, userFault: true, hint: 'Too few cold starts to compare: drive more cold starts of both versions (scale to zero between requests) or lower --min-samples.' },
   // dashboards and the built-in viewer
   ISOTEL_ERR_DASHBOARD_INVALID: { status: 500, userFault: true, hint: 'A dashboard JSON file under dashboards/ is malformed: fix the file and panel named in the message.' },
   ISOTEL_ERR_DASHBOARD_NOT_FOUND: { status: 404, userFault: true, hint: 'No dashboard or panel with this uid/id: GET /api/dashboards lists them.' },

@@ -9,7 +9,10 @@ import { listenError } from '../common/listen.js';
 import type { Logger } from '../common/log.js';
 import { commonSchema } from '../common/settings.js';
 import { hostSchema } from './config.js';
+import { adminRoutes } from './gateway/admin.js';
 import { createGateway } from './gateway/server.js';
+import { ensureAdminToken } from './gateway/token.js';
+import type { FunctionLimits } from './worker/protocol.js';
 import { WorkerProcess } from './gateway/worker-process.js';
 import { Deployer, functionsInDirectory } from './registry/deployer.js';
 import { FunctionRegistry } from './registry/registry.js';
@@ -39,9 +42,11 @@ export async function startHost(opts: { common: Resolved<typeof commonSchema>; h
   const workerEnv = { ...process.env, ...toEnv(commonSchema, common), ...toEnv(hostSchema, host) };
   const workers = Array.from({ length: host.workers }, (_, i) => new WorkerProcess(i, workerEnv, log));
   await Promise.all(workers.map((w) => w.start()));
-  const deployer = new Deployer(registry, workers, { memoryLimitMb: host.memoryLimitMb });
-
-  const app = createGateway({ registry, workers, log });
+  const defaults: FunctionLimits = { memoryLimitMb: host.memoryLimitMb, cpuMs: host.cpuMs, wallMs: host.wallMs, maxRequestBytes: host.maxRequestBytes, maxResponseBytes: host.maxResponseBytes, concurrency: host.concurrency, maxInstances: host.maxInstances };
+  const deployer = new Deployer(registry, workers, defaults);
+  const token = await ensureAdminToken(common.dataDir, host.adminToken);
+  let url = '';
+  const app = createGateway({ registry, workers, log, admin: adminRoutes({ registry, deployer, token, defaults, publicUrl: () => url }) });
   let port: number;
   try {
     await app.listen({ host: common.bind, port: common.gatewayPort });
@@ -51,7 +56,7 @@ export async function startHost(opts: { common: Resolved<typeof commonSchema>; h
     await Promise.all(workers.map((w) => w.stop()));
     throw listenError(e, 'gateway', common.bind, common.gatewayPort, '--port or ISOTEL_GATEWAY_PORT');
   }
-  const url = host.publicUrl || `http://${common.bind.includes(':') ? `[${common.bind}]` : common.bind}:${port}`;
+  url = host.publicUrl || `http://${common.bind.includes(':') ? `[${common.bind}]` : common.bind}:${port}`;
 
   const deployed: DeployOutcome[] = [];
   for (const fv of await registry.restore((name, e) => log.error('could not restore function', { function: name, error: e instanceof Error ? e.message : String(e) }))) {

@@ -19,8 +19,8 @@ export interface GatewayOptions {
   readonly registry: FunctionRegistry;
   readonly workers: readonly WorkerProcess[];
   readonly log: Logger;
-  /** Extra routes (the admin API) registered under /_isotel/. */
-  readonly admin?: (app: FastifyInstance) => void;
+  /** The admin API, registered under /_isotel/ with its own (JSON) body parsing. */
+  readonly admin?: (app: FastifyInstance) => Promise<void>;
 }
 
 export function workerFor(name: string, workers: readonly WorkerProcess[]): WorkerProcess {
@@ -37,13 +37,9 @@ function sendError(reply: FastifyReply, error: IsotelError): FastifyReply {
 let requestSeq = 0;
 
 export function createGateway(options: GatewayOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: Number.MAX_SAFE_INTEGER, return503OnClosing: true, forceCloseConnections: false });
-  // Bodies are not parsed here: they stream through to the function untouched.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
-
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, return503OnClosing: true, forceCloseConnections: false });
   app.get('/_isotel/health', async () => ({ status: 'ok', functions: options.registry.list().length }));
-  options.admin?.(app);
+  if (options.admin) void app.register(options.admin, { prefix: '/_isotel' });
 
   const invoke = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const startUnixNano = unixNanoNow();
@@ -64,6 +60,12 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
 
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0);
     const length = Number(req.headers['content-length'] ?? NaN);
+    const maxRequestBytes = fv.limits.maxRequestBytes;
+    const tooLarge = (): IsotelError => new IsotelError('ISOTEL_ERR_LIMIT_REQUEST_BODY', `the request body is larger than ${fv.name}'s limit of ${maxRequestBytes} bytes`, { details: { maxRequestBytes } });
+    if (length > maxRequestBytes) {
+      reply.header('connection', 'close');
+      return sendError(reply, tooLarge());
+    }
     let inline: Uint8Array | null = null;
     let streaming = false;
     if (hasBody && length <= INLINE_BODY_LIMIT) {
@@ -76,6 +78,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
 
     return new Promise<FastifyReply>((resolve) => {
       let bodyIterator: AsyncIterator<Buffer> | undefined;
+      let received = 0;
       let stream: Readable | undefined;
       let finished = false;
       const finish = (): void => {
@@ -115,12 +118,27 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
         onPullBody: () => {
           bodyIterator ??= (req.raw as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
           bodyIterator.next().then(
-            (r) => worker.send(r.done ? { t: 'req-end', id } : { t: 'req-chunk', id, chunk: r.value }),
+            (r) => {
+              if (!r.done) {
+                received += r.value.byteLength;
+                if (received > maxRequestBytes) {
+                  // Stop the invocation; the client gets 413 unless the response already started.
+                  worker.requests.delete(id);
+                  worker.send({ t: 'req-abort', id });
+                  finish();
+                  reply.header('connection', 'close');
+                  if (stream) stream.destroy(tooLarge());
+                  else resolve(sendError(reply, tooLarge()));
+                  return;
+                }
+              }
+              worker.send(r.done ? { t: 'req-end', id } : { t: 'req-chunk', id, chunk: r.value });
+            },
             () => worker.send({ t: 'req-end', id }),
           );
         },
       });
-      const sent = worker.send({ t: 'req', id, fn: fv.name, version: fv.version, method: req.method, url: fullUrl, headers, body: inline, streaming, startUnixNano: String(startUnixNano) });
+      const sent = worker.send({ t: 'req', id, fn: fv.name, version: fv.version, method: req.method, url: fullUrl, headers, body: inline, streaming, startUnixNano: String(startUnixNano), maxResponseBytes: fv.limits.maxResponseBytes });
       if (!sent) {
         worker.requests.delete(id);
         resolve(sendError(reply, new IsotelError('ISOTEL_ERR_WORKER_UNAVAILABLE', `the worker process for ${fv.name} is restarting`)));
@@ -128,8 +146,14 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     });
   };
 
-  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/*', handler: invoke });
-  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/', handler: invoke });
+  void app.register(async (fns) => {
+    // Bodies are not parsed here: they stream through to the function untouched
+    // (size limits are the function's, enforced while streaming).
+    fns.removeAllContentTypeParsers();
+    fns.addContentTypeParser('*', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, _payload, done) => done(null));
+    fns.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/*', handler: invoke });
+    fns.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/', handler: invoke });
+  });
   app.setNotFoundHandler((req, reply) => sendError(reply, new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `no route for ${req.method} ${req.url}`)));
   app.setErrorHandler((error, _req, reply) => {
     if (error instanceof IsotelError) return sendError(reply, error);

@@ -1,15 +1,22 @@
 /**
  * Function instances: a function version loaded into an isolate, kept warm and
- * reused. A request for a version with no resident instance is a cold start:
+ * reused. A request for a version with no instance that has room is a cold start:
  * acquire a pre-initialised isolate → compile the function (with the version's V8
  * code cache) → evaluate its top level → dispatch. Each phase is timed and published
  * so a regression can be pinned to it.
+ *
+ * Instances scale out under load (up to `limits.maxInstances`, each serving up to
+ * `limits.concurrency` invocations), scale to zero when idle, and the least recently
+ * used idle ones are evicted when the worker's memory budget is reached. Per
+ * invocation the wall-time and CPU-time limits are enforced here (isolated-vm's own
+ * timeout covers only synchronous execution): a breach ends that invocation with a
+ * clear error, and disposes the isolate when it is still spinning.
  */
 import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { CreateSandbox, InvokeRequest, InvokeResponse, Sandbox, SandboxOptions } from '../isolate/api.js';
 import type { FunctionLimits } from '../worker/protocol.js';
-import { channels, type ColdStartPhases, type InstanceInfo, type InvocationEvent } from './events.js';
+import { channels, type ColdStartPhases, type InstanceEvent, type InstanceInfo, type InvocationEvent } from './events.js';
 import type { IsolatePool } from './isolate-pool.js';
 
 export interface DeployedVersion {
@@ -24,6 +31,7 @@ export interface DeployedVersion {
 }
 
 type InstanceState = 'warm' | 'draining' | 'disposed';
+type DisposeReason = NonNullable<InstanceEvent['reason']>;
 
 export class Instance {
   readonly info: InstanceInfo;
@@ -32,51 +40,97 @@ export class Instance {
   inflight = 0;
   invocations = 0;
   lastUsed = Date.now();
+  /** Heap bytes (used + external) at the last sample; feeds the memory budget. */
+  heapBytes = 0;
 
   constructor(info: InstanceInfo, sandbox: Sandbox) {
     this.info = info;
     this.sandbox = sandbox;
   }
 
-  dispose(reason: NonNullable<import('./events.js').InstanceEvent['reason']>): void {
+  dispose(reason: DisposeReason): void {
     if (this.state === 'disposed') return;
     this.state = 'disposed';
     this.sandbox.dispose();
-    if (channels.instanceDispose.hasSubscribers) channels.instanceDispose.publish({ instance: this.info, reason });
+    if (channels.instanceDispose.hasSubscribers) channels.instanceDispose.publish({ instance: this.info, reason } satisfies InstanceEvent);
   }
 }
 
 export interface InvocationResult {
   readonly response: InvokeResponse;
   readonly event: InvocationEvent;
+  /** Aborted when a limit ends the invocation while its body still streams. */
+  readonly signal: AbortSignal;
   /** Call when the response body has been fully delivered (or abandoned). */
   readonly done: (error?: IsotelError) => void;
 }
 
+interface VersionState {
+  readonly deployed: DeployedVersion;
+  readonly instances: Instance[];
+  pendingStart: Promise<{ instance: Instance; phases: ColdStartPhases }> | undefined;
+  /** Requests waiting for room in an instance (bounded). */
+  readonly waiters: (() => void)[];
+  retired: boolean;
+}
+
+interface Running {
+  readonly instance: Instance;
+  readonly cpuBefore: bigint;
+  readonly cpuLimitNs: bigint;
+  readonly fail: (e: IsotelError) => void;
+}
+
+export interface InstanceManagerOptions {
+  readonly pool: IsolatePool;
+  readonly create: CreateSandbox;
+  readonly sandboxOptions: Omit<SandboxOptions, 'memoryLimitMb'>;
+  readonly log: Logger;
+  readonly idleMs: number;
+  /** Heap budget of this worker's instances, bytes. */
+  readonly memoryBudgetBytes: number;
+}
+
+const MAX_WAITERS = 1000;
 let instanceSeq = 0;
 
 export class InstanceManager {
-  readonly #pool: IsolatePool;
-  readonly #create: CreateSandbox;
-  readonly #sandboxOptions: Omit<SandboxOptions, 'memoryLimitMb'>;
-  readonly #log: Logger;
-  readonly #versions = new Map<string, DeployedVersion>();
-  readonly #instances = new Map<string, Instance>();
-  readonly #starting = new Map<string, Promise<{ instance: Instance; phases: ColdStartPhases }>>();
+  readonly #o: InstanceManagerOptions;
+  readonly #versions = new Map<string, VersionState>();
+  /** Every live instance, least recently used first (Map keeps insertion order; touch = delete + set). */
+  readonly #lru = new Map<Instance, true>();
+  readonly #running = new Set<Running>();
+  readonly #cpuTimer: NodeJS.Timeout;
+  readonly #idleTimer: NodeJS.Timeout;
+  evictions = 0;
+  scaledToZero = 0;
 
-  constructor(pool: IsolatePool, create: CreateSandbox, sandboxOptions: Omit<SandboxOptions, 'memoryLimitMb'>, log: Logger) {
-    this.#pool = pool;
-    this.#create = create;
-    this.#sandboxOptions = sandboxOptions;
-    this.#log = log;
+  constructor(options: InstanceManagerOptions) {
+    this.#o = options;
+    this.#cpuTimer = setInterval(() => this.#checkCpu(), 10).unref();
+    this.#idleTimer = setInterval(() => void this.#sweepIdle(), Math.max(5, Math.min(1000, Math.floor(options.idleMs / 4)))).unref();
   }
 
   get residentInstances(): number {
-    return this.#instances.size;
+    return this.#lru.size;
   }
 
   get deployedVersions(): number {
-    return this.#versions.size;
+    let n = 0;
+    for (const v of this.#versions.values()) if (!v.retired) n++;
+    return n;
+  }
+
+  /** Resident instances per function name. */
+  residentByFunction(): Map<string, { instances: number; heapBytes: number }> {
+    const out = new Map<string, { instances: number; heapBytes: number }>();
+    for (const i of this.#lru.keys()) {
+      const e = out.get(i.info.fn) ?? { instances: 0, heapBytes: 0 };
+      e.instances++;
+      e.heapBytes += i.heapBytes;
+      out.set(i.info.fn, e);
+    }
+    return out;
   }
 
   /**
@@ -87,40 +141,69 @@ export class InstanceManager {
    */
   async deploy(v: Omit<DeployedVersion, 'cachedData'>): Promise<{ codeCacheBytes: number; loadMs: number }> {
     const started = performance.now();
+    const existing = this.#versions.get(v.version);
+    if (existing && !existing.retired) return { codeCacheBytes: existing.deployed.cachedData?.byteLength ?? 0, loadMs: 0 };
     const { sandbox } = await this.#acquire(v.limits.memoryLimitMb);
     try {
       const result = await sandbox.load(v.source, { filename: v.filename, env: v.env });
-      this.#versions.set(v.version, { ...v, cachedData: result.cachedData });
+      this.#versions.set(v.version, { deployed: { ...v, cachedData: result.cachedData }, instances: [], pendingStart: undefined, waiters: [], retired: false });
       return { codeCacheBytes: result.cachedData?.byteLength ?? 0, loadMs: performance.now() - started };
     } finally {
       sandbox.dispose();
     }
   }
 
+  /** Retires a version: idle instances go now, busy ones when their last invocation ends. */
   undeploy(version: string): void {
+    const state = this.#versions.get(version);
+    if (!state) return;
+    state.retired = true;
     this.#versions.delete(version);
-    const instance = this.#instances.get(version);
-    if (instance && instance.inflight === 0) {
-      this.#instances.delete(version);
-      instance.dispose('undeployed');
-    } else if (instance) {
-      instance.state = 'draining';
+    for (const instance of state.instances) {
+      if (instance.inflight === 0) this.#remove(state, instance, 'undeployed');
+      else instance.state = 'draining';
     }
+    for (const wake of state.waiters.splice(0)) wake();
   }
 
-  async invoke(fn: string, version: string, invocationId: string, request: InvokeRequest, startUnixNano: bigint, signal?: AbortSignal): Promise<InvocationResult> {
-    const deployed = this.#versions.get(version);
-    if (!deployed) throw new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `function ${fn} version ${version} is not deployed on this worker`);
-    let instance = this.#instances.get(version);
+  async invoke(fn: string, version: string, invocationId: string, request: InvokeRequest, startUnixNano: bigint, clientSignal?: AbortSignal): Promise<InvocationResult> {
+    const state = this.#versions.get(version);
+    if (!state) throw new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `function ${fn} version ${version} is not deployed on this worker`);
+    const limits = state.deployed.limits;
+    const abort = new AbortController();
+    const onClientAbort = (): void => abort.abort(clientSignal?.reason);
+    clientSignal?.addEventListener('abort', onClientAbort, { once: true });
+
+    // The wall-time limit covers everything from here: waiting for room, a cold start, the handler, the body.
+    let wallTimer: NodeJS.Timeout | undefined;
+    const limitHit = new Promise<never>((_, reject) => {
+      wallTimer = setTimeout(() => {
+        const e = new IsotelError('ISOTEL_ERR_LIMIT_WALL_TIME', `${fn} did not complete within its wall-time limit of ${limits.wallMs} ms`, { details: { wallMs: limits.wallMs } });
+        abort.abort(e);
+        reject(e);
+      }, limits.wallMs);
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason instanceof IsotelError ? abort.signal.reason : new IsotelError('ISOTEL_ERR_CLIENT_CLOSED', 'the client closed the connection')), { once: true });
+    });
+    limitHit.catch(() => {});
+    const clear = (): void => {
+      clearTimeout(wallTimer);
+      clientSignal?.removeEventListener('abort', onClientAbort);
+    };
+
+    let instance: Instance;
     let phases: ColdStartPhases | undefined;
-    if (!instance || instance.state !== 'warm') {
-      const started = await this.#coldStart(deployed);
-      instance = started.instance;
-      phases = started.phases;
+    try {
+      ({ instance, phases } = await Promise.race([this.#instanceFor(state), limitHit]));
+    } catch (e) {
+      clear();
+      throw e;
     }
     instance.inflight++;
     instance.invocations++;
     instance.lastUsed = Date.now();
+    this.#lru.delete(instance);
+    this.#lru.set(instance, true);
+
     const event: InvocationEvent = {
       instance: instance.info,
       invocationId,
@@ -132,88 +215,198 @@ export class InstanceManager {
       ...(phases ? { coldStartPhases: phases } : {}),
     };
     if (channels.invokeStart.hasSubscribers) channels.invokeStart.publish(event);
+
     const cpuBefore = instance.sandbox.cpuTimeNs();
-    const target = instance;
+    const running: Running = {
+      instance,
+      cpuBefore,
+      cpuLimitNs: BigInt(limits.cpuMs) * 1_000_000n,
+      fail: (e) => abort.abort(e),
+    };
+    this.#running.add(running);
+
     let finished = false;
     const done = (error?: IsotelError): void => {
       if (finished) return;
       finished = true;
-      target.inflight--;
-      target.lastUsed = Date.now();
+      clear();
+      this.#running.delete(running);
+      instance.inflight--;
+      instance.lastUsed = Date.now();
       event.endHr = process.hrtime.bigint();
-      if (!target.sandbox.disposed) event.cpuTimeNs = target.sandbox.cpuTimeNs() - cpuBefore;
-      if (error && !event.error) event.error = error;
+      if (!instance.sandbox.disposed) event.cpuTimeNs = instance.sandbox.cpuTimeNs() - cpuBefore;
+      if (error && !event.error) {
+        event.error = error;
+        event.status ??= error.status;
+      }
       if (channels.invokeEnd.hasSubscribers) channels.invokeEnd.publish(event);
-      if (target.state === 'draining' && target.inflight === 0) target.dispose('undeployed');
+      if (instance.sandbox.disposed || instance.state === 'disposed') this.#remove(state, instance, 'error');
+      else if (instance.state === 'draining' && instance.inflight === 0) this.#remove(state, instance, 'undeployed');
+      state.waiters.shift()?.();
     };
+
     try {
-      const response = await instance.sandbox.invoke(request, { invocationId, ...(signal ? { signal } : {}) });
+      const response = await Promise.race([instance.sandbox.invoke(request, { invocationId, signal: abort.signal }), limitHit]);
       if (phases) phases.dispatch = [phases.evaluate[1], process.hrtime.bigint()];
       event.status = response.status;
-      return { response, event, done };
+      return { response, event, signal: abort.signal, done };
     } catch (e) {
       if (phases) phases.dispatch = [phases.evaluate[1], process.hrtime.bigint()];
-      const error = e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+      const reason = abort.signal.aborted && abort.signal.reason instanceof IsotelError ? abort.signal.reason : undefined;
+      const error = reason ?? (e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e }));
+      this.#afterLimit(instance, error);
       event.status = error.status;
       event.error = error;
       done(error);
-      if (instance.sandbox.disposed) this.#forget(instance, 'error');
       throw error;
     }
   }
 
-  #coldStart(v: DeployedVersion): Promise<{ instance: Instance; phases: ColdStartPhases }> {
-    // Concurrent first requests share one cold start.
-    let pending = this.#starting.get(v.version);
-    if (pending) return pending;
-    pending = (async () => {
-      const acquireStart = process.hrtime.bigint();
-      const { sandbox, hit } = await this.#acquire(v.limits.memoryLimitMb);
-      const acquireEnd = process.hrtime.bigint();
-      if (channels.poolAcquire.hasSubscribers) channels.poolAcquire.publish({ hit, fn: v.name });
-      let result;
-      try {
-        result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env });
-      } catch (e) {
-        sandbox.dispose();
-        throw e;
+  /**
+   * After a limit ended an invocation: a CPU breach disposes the isolate (it is
+   * spinning); after a wall-time breach the isolate is disposed only if it is still
+   * burning CPU (a sync loop would starve its other invocations), not when the
+   * handler merely awaits something that never comes.
+   */
+  #afterLimit(instance: Instance, error: IsotelError): void {
+    if (instance.sandbox.disposed) return;
+    if (error.code === 'ISOTEL_ERR_LIMIT_CPU_TIME') instance.dispose('error');
+    else if (error.code === 'ISOTEL_ERR_LIMIT_WALL_TIME') {
+      const t0 = instance.sandbox.cpuTimeNs();
+      setTimeout(() => {
+        if (!instance.sandbox.disposed && instance.sandbox.cpuTimeNs() - t0 > 10_000_000n) this.#removeAnywhere(instance, 'error');
+      }, 20).unref();
+    }
+  }
+
+  #checkCpu(): void {
+    for (const r of this.#running) {
+      if (r.instance.sandbox.disposed) continue;
+      if (r.instance.sandbox.cpuTimeNs() - r.cpuBefore > r.cpuLimitNs) {
+        this.#running.delete(r);
+        r.fail(new IsotelError('ISOTEL_ERR_LIMIT_CPU_TIME', `${r.instance.info.fn} used more than its CPU-time limit of ${Number(r.cpuLimitNs / 1_000_000n)} ms; its isolate was stopped`, { details: { cpuMs: Number(r.cpuLimitNs / 1_000_000n) } }));
+        r.instance.dispose('error');
       }
-      if (result.cachedData) v.cachedData = result.cachedData; // V8 rejected the old cache: keep the new one
-      const compileEnd = acquireEnd + result.compileNs;
-      const evaluateEnd = compileEnd + result.evaluateNs;
-      const info: InstanceInfo = { fn: v.name, version: v.version, instanceId: `${process.pid}-${++instanceSeq}`, memoryLimitMb: v.limits.memoryLimitMb };
-      const instance = new Instance(info, sandbox);
-      this.#instances.set(v.version, instance);
-      if (channels.instanceCreate.hasSubscribers) channels.instanceCreate.publish({ instance: info });
-      const phases: ColdStartPhases = {
-        acquire: [acquireStart, acquireEnd],
-        compile: [acquireEnd, compileEnd],
-        evaluate: [compileEnd, evaluateEnd],
-        codeCacheHit: result.codeCacheHit,
-        poolHit: hit,
-      };
-      return { instance, phases };
-    })();
-    this.#starting.set(v.version, pending);
-    const clear = (): void => void this.#starting.delete(v.version);
-    pending.then(clear, clear);
-    return pending;
+    }
+  }
+
+  async #instanceFor(state: VersionState): Promise<{ instance: Instance; phases?: ColdStartPhases }> {
+    const limits = state.deployed.limits;
+    for (;;) {
+      if (state.retired) throw new IsotelError('ISOTEL_ERR_WORKER_UNAVAILABLE', `${state.deployed.name} version ${state.deployed.version} was replaced while this request waited; retry`);
+      let best: Instance | undefined;
+      for (const i of state.instances) if (i.state === 'warm' && i.inflight < limits.concurrency && (!best || i.inflight > best.inflight)) best = i;
+      if (best) return { instance: best };
+      if (state.pendingStart) {
+        await state.pendingStart.catch(() => {});
+        continue;
+      }
+      if (state.instances.length < limits.maxInstances) {
+        const start = this.#coldStart(state);
+        state.pendingStart = start;
+        try {
+          return await start;
+        } finally {
+          state.pendingStart = undefined;
+        }
+      }
+      if (state.waiters.length >= MAX_WAITERS) {
+        throw new IsotelError('ISOTEL_ERR_FUNCTION_OVERLOADED', `${state.deployed.name}: all ${limits.maxInstances} instances are at ${limits.concurrency} concurrent invocations and ${MAX_WAITERS} requests wait`);
+      }
+      await new Promise<void>((resolve) => state.waiters.push(resolve));
+    }
+  }
+
+  async #coldStart(state: VersionState): Promise<{ instance: Instance; phases: ColdStartPhases }> {
+    const v = state.deployed;
+    this.#makeRoom(v.limits.memoryLimitMb * 1024 * 1024);
+    const acquireStart = process.hrtime.bigint();
+    const { sandbox, hit } = await this.#acquire(v.limits.memoryLimitMb);
+    const acquireEnd = process.hrtime.bigint();
+    if (channels.poolAcquire.hasSubscribers) channels.poolAcquire.publish({ hit, fn: v.name });
+    let result;
+    try {
+      result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env });
+    } catch (e) {
+      sandbox.dispose();
+      throw e;
+    }
+    if (result.cachedData) v.cachedData = result.cachedData; // V8 rejected the old cache: keep the new one
+    const compileEnd = acquireEnd + result.compileNs;
+    const evaluateEnd = compileEnd + result.evaluateNs;
+    const info: InstanceInfo = { fn: v.name, version: v.version, instanceId: `${process.pid}-${++instanceSeq}`, memoryLimitMb: v.limits.memoryLimitMb };
+    const instance = new Instance(info, sandbox);
+    if (state.retired) instance.state = 'draining';
+    state.instances.push(instance);
+    this.#lru.set(instance, true);
+    if (channels.instanceCreate.hasSubscribers) channels.instanceCreate.publish({ instance: info } satisfies InstanceEvent);
+    void sandbox.heapStatistics().then((h) => (instance.heapBytes = h.usedHeapSize + h.externalSize), () => {});
+    return {
+      instance,
+      phases: { acquire: [acquireStart, acquireEnd], compile: [acquireEnd, compileEnd], evaluate: [compileEnd, evaluateEnd], codeCacheHit: result.codeCacheHit, poolHit: hit },
+    };
+  }
+
+  /** Evicts least recently used idle instances until `extra` more bytes fit in the budget. */
+  #makeRoom(extra: number): void {
+    let total = 0;
+    for (const i of this.#lru.keys()) total += i.heapBytes;
+    // An instance not yet sampled counts as 1 MiB, its typical idle heap.
+    const estimate = Math.min(extra, 1024 * 1024);
+    for (const i of this.#lru.keys()) {
+      if (total + estimate <= this.#o.memoryBudgetBytes) break;
+      if (i.inflight > 0) continue;
+      total -= i.heapBytes;
+      this.evictions++;
+      this.#removeAnywhere(i, 'evicted');
+    }
+  }
+
+  async #sweepIdle(): Promise<void> {
+    const now = Date.now();
+    const sample: Instance[] = [];
+    for (const i of this.#lru.keys()) {
+      if (i.inflight === 0 && now - i.lastUsed >= this.#o.idleMs) {
+        this.scaledToZero++;
+        this.#removeAnywhere(i, 'idle');
+      } else sample.push(i);
+    }
+    // Refresh heap sizes of the instances that stay (bounded work per sweep).
+    for (const i of sample.slice(0, 256)) {
+      if (i.sandbox.disposed) continue;
+      await i.sandbox.heapStatistics().then((h) => (i.heapBytes = h.usedHeapSize + h.externalSize), () => {});
+    }
+  }
+
+  #removeAnywhere(instance: Instance, reason: DisposeReason): void {
+    const state = this.#versions.get(instance.info.version);
+    if (state) this.#remove(state, instance, reason);
+    else {
+      this.#lru.delete(instance);
+      instance.dispose(reason);
+    }
+  }
+
+  #remove(state: VersionState, instance: Instance, reason: DisposeReason): void {
+    const idx = state.instances.indexOf(instance);
+    if (idx !== -1) state.instances.splice(idx, 1);
+    this.#lru.delete(instance);
+    instance.dispose(reason);
+    state.waiters.shift()?.();
   }
 
   async #acquire(memoryLimitMb: number): Promise<{ sandbox: Sandbox; hit: boolean }> {
-    if (memoryLimitMb === this.#pool.memoryLimitMb) return this.#pool.take();
+    if (memoryLimitMb === this.#o.pool.memoryLimitMb) return this.#o.pool.take();
     // A function with its own memory limit cannot use the pool's isolates.
-    this.#pool.misses++;
-    return { sandbox: await this.#create({ ...this.#sandboxOptions, memoryLimitMb }), hit: false };
-  }
-
-  #forget(instance: Instance, reason: 'error'): void {
-    if (this.#instances.get(instance.info.version) === instance) this.#instances.delete(instance.info.version);
-    instance.dispose(reason);
+    this.#o.pool.misses++;
+    return { sandbox: await this.#o.create({ ...this.#o.sandboxOptions, memoryLimitMb }), hit: false };
   }
 
   close(): void {
-    for (const instance of this.#instances.values()) instance.dispose('shutdown');
-    this.#instances.clear();
+    clearInterval(this.#cpuTimer);
+    clearInterval(this.#idleTimer);
+    for (const instance of this.#lru.keys()) instance.dispose('shutdown');
+    this.#lru.clear();
+    for (const state of this.#versions.values()) state.instances.length = 0;
   }
 }

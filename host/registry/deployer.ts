@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { WorkerProcess } from '../gateway/worker-process.js';
+import { IsotelError } from '../../common/errors.js';
 import { workerFor } from '../gateway/server.js';
 import type { FunctionLimits } from '../worker/protocol.js';
 import { assertFunctionName, versionOf, type FunctionRegistry, type FunctionVersion } from './registry.js';
@@ -30,6 +31,16 @@ export interface DeployResult {
   readonly loadMs: number;
 }
 
+/** Puts `file:line:column: Name:` in front of a deploy error's message, so a log line alone says where. */
+function located(e: unknown): unknown {
+  if (!(e instanceof IsotelError) || !e.details) return e;
+  const { file, line, column, name } = e.details as { file?: string; line?: number; column?: number; name?: string };
+  if (!file || line === undefined || e.message.startsWith(file)) return e;
+  const where = `${file}:${line}${column === undefined ? '' : `:${column}`}`;
+  const message = name && !e.message.startsWith(name) ? `${where}: ${name}: ${e.message}` : `${where}: ${e.message}`;
+  return new IsotelError(e.code, message, { details: { ...e.details } });
+}
+
 export const FUNCTION_EXTENSIONS = new Set(['.js', '.mjs', '.ts', '.mts']);
 
 export class Deployer {
@@ -43,15 +54,37 @@ export class Deployer {
     this.#defaults = defaults;
   }
 
-  async deploy(req: DeployRequest): Promise<DeployResult> {
+  /** Deploys of one function run one after another, so activations never interleave. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  #serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(name) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.#locks.set(name, tail);
+    void tail.then(() => {
+      if (this.#locks.get(name) === tail) this.#locks.delete(name);
+    });
+    return next;
+  }
+
+  deploy(req: DeployRequest): Promise<DeployResult> {
     assertFunctionName(req.name);
+    return this.#serial(req.name, () => this.#deploy(req));
+  }
+
+  async #deploy(req: DeployRequest): Promise<DeployResult> {
     const source = req.bundled ? req.source : await transpileFunction(req.source, req.filename);
     const limits: FunctionLimits = { ...this.#defaults, ...req.limits };
     const env = req.env ?? {};
     const version = versionOf(source, limits, env);
     const current = this.#registry.get(req.name);
     const fv: FunctionVersion = { name: req.name, version, filename: req.filename, source, limits, env, deployedAt: new Date().toISOString() };
-    const { codeCacheBytes, loadMs } = await workerFor(req.name, this.#workers).deploy({ name: fv.name, version, source, filename: fv.filename, limits, env });
+    const { codeCacheBytes, loadMs } = await workerFor(req.name, this.#workers)
+      .deploy({ name: fv.name, version, source, filename: fv.filename, limits, env })
+      .catch((e: unknown) => {
+        throw located(e);
+      });
     if (current?.version !== version) await this.#registry.activate(fv);
     return { name: req.name, version, changed: current?.version !== version, codeCacheBytes, loadMs };
   }
@@ -61,6 +94,31 @@ export class Deployer {
     assertFunctionName(name);
     const source = await bundleFunction(path);
     return this.deploy({ name, source, filename: basename(path), bundled: true, ...options });
+  }
+
+  /** Makes an earlier version current again (default: the one active before the current one). */
+  rollback(name: string, version?: string): Promise<DeployResult> {
+    assertFunctionName(name);
+    return this.#serial(name, async () => {
+      const current = this.#registry.get(name);
+      if (!current) throw new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `no function named ${JSON.stringify(name)} is deployed`);
+      const target = version ?? (await this.#registry.previousVersion(name));
+      if (!target) throw new IsotelError('ISOTEL_ERR_VERSION_NOT_FOUND', `${name} has no earlier version to roll back to`);
+      const fv = await this.#registry.version(name, target);
+      if (!fv) throw new IsotelError('ISOTEL_ERR_VERSION_NOT_FOUND', `${name} has no version ${JSON.stringify(target)}`);
+      const { codeCacheBytes, loadMs } = await workerFor(name, this.#workers).deploy({ name, version: fv.version, source: fv.source, filename: fv.filename, limits: fv.limits, env: fv.env });
+      await this.#registry.activate({ ...fv, deployedAt: fv.deployedAt });
+      return { name, version: fv.version, changed: current.version !== fv.version, codeCacheBytes, loadMs };
+    });
+  }
+
+  remove(name: string): Promise<boolean> {
+    assertFunctionName(name);
+    return this.#serial(name, async () => {
+      const current = this.#registry.get(name);
+      if (current) workerFor(name, this.#workers).undeploy(name, current.version);
+      return this.#registry.remove(name);
+    });
   }
 
   /** Loads already-persisted versions into the workers (host restart). */

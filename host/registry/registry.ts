@@ -7,7 +7,7 @@
  * so a host restart serves exactly what was serving before.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IsotelError } from '../../common/errors.js';
 import type { FunctionLimits } from '../worker/protocol.js';
@@ -37,6 +37,12 @@ export function versionOf(source: string, limits: FunctionLimits, env: Readonly<
   return h.digest('hex').slice(0, 12);
 }
 
+async function writeAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
 export class FunctionRegistry {
   readonly #dir: string;
   readonly #current = new Map<string, FunctionVersion>();
@@ -53,15 +59,48 @@ export class FunctionRegistry {
     return [...this.#current.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Persists the version, then makes it current. */
+  /** Persists the version, then makes it current, and records the activation in the function's history. */
   async activate(fv: FunctionVersion): Promise<void> {
     const dir = join(this.#dir, fv.name);
     await mkdir(join(dir, 'versions'), { recursive: true });
     await writeFile(join(dir, 'versions', `${fv.version}.json`), JSON.stringify(fv));
-    const tmp = join(dir, `current.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify({ version: fv.version, activatedAt: new Date().toISOString() }));
-    await rename(tmp, join(dir, 'current'));
+    const history = await this.history(fv.name);
+    history.push({ version: fv.version, deployedAt: fv.deployedAt, activatedAt: new Date().toISOString() });
+    await writeAtomic(join(dir, 'history.json'), JSON.stringify(history.slice(-100)));
+    await writeAtomic(join(dir, 'current'), JSON.stringify({ version: fv.version, activatedAt: new Date().toISOString() }));
     this.#current.set(fv.name, fv);
+  }
+
+  /** Activations of a function, oldest first (at most the last 100). */
+  async history(name: string): Promise<{ version: string; deployedAt: string; activatedAt: string }[]> {
+    try {
+      return JSON.parse(await readFile(join(this.#dir, name, 'history.json'), 'utf8')) as { version: string; deployedAt: string; activatedAt: string }[];
+    } catch {
+      return [];
+    }
+  }
+
+  async version(name: string, version: string): Promise<FunctionVersion | undefined> {
+    if (!/^[0-9a-f]{12}$/.test(version)) return undefined;
+    try {
+      return JSON.parse(await readFile(join(this.#dir, name, 'versions', `${version}.json`), 'utf8')) as FunctionVersion;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The version active before the current one, for a rollback without an explicit target. */
+  async previousVersion(name: string): Promise<string | undefined> {
+    const current = this.#current.get(name)?.version;
+    const history = await this.history(name);
+    for (let i = history.length - 1; i >= 0; i--) if (history[i]!.version !== current) return history[i]!.version;
+    return undefined;
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const existed = this.#current.delete(name);
+    await rm(join(this.#dir, name), { recursive: true, force: true });
+    return existed;
   }
 
   /** Loads every function's current version from disk (host restart). Unreadable entries are reported, not fatal. */

@@ -16,11 +16,16 @@ import { ATTR, HOST_SCOPE, SPAN } from '../../sdk/protocol/names.js';
 import type { hostSchema } from '../config.js';
 import type { ConsoleRecord, HeaderList } from '../isolate/api.js';
 import { channels, type InstanceEvent, type InvocationEvent } from '../pool/events.js';
+import type { IsolatePool } from '../pool/isolate-pool.js';
+import type { InstanceManager } from '../pool/instances.js';
 import { createSpanExporter, createSpanProcessor, otlpBaseUrl } from './exporters.js';
+import { startHostMetrics } from './metrics.js';
 import { instanceResource } from './resource.js';
 
 export interface WorkerTelemetry {
   readonly onConsole: (record: ConsoleRecord) => void;
+  /** Starts the density gauges over the worker's pool and instances. */
+  observe(source: () => { instances: InstanceManager; pool: IsolatePool }): void;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -43,6 +48,7 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
   const baseUrl = otlpBaseUrl(opts.host.otlpEndpoint, opts.common.bind, opts.common.otlpHttpPort);
   const processor = createSpanProcessor(createSpanExporter(baseUrl));
   const propagator = new W3CTraceContextPropagator();
+  const hostMetrics = startHostMetrics(baseUrl, opts.workerId);
   const tracers = new Map<string, { provider: BasicTracerProvider; tracer: Tracer }>();
 
   const tracerFor = (event: InvocationEvent | InstanceEvent): Tracer => {
@@ -84,6 +90,7 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
 
   const onEnd = (message: unknown): void => {
     const event = message as InvocationEvent;
+    hostMetrics.recordInvocation(event);
     const t = event.telemetry as InvocationTelemetry | undefined;
     if (!t) return;
     const { span } = t;
@@ -126,20 +133,30 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
   channels.invokeEnd.subscribe(onEnd);
   channels.instanceDispose.subscribe(onDispose);
 
-  const consoleLog = opts.log.child('console');
   return {
-    onConsole: (record) => {
-      const line = `${record.severityText.toLowerCase()} ${record.message}`;
-      if (record.severityNumber >= 17) consoleLog.error(line, { invocation: record.invocationId });
-      else if (record.severityNumber >= 13) consoleLog.warn(line, { invocation: record.invocationId });
-      else consoleLog.info(line, { invocation: record.invocationId });
+    // Exported as OpenTelemetry log records by the in-isolate telemetry work (issue 5).
+    onConsole: () => {},
+    observe: (source) =>
+      hostMetrics.observe(() => {
+        const { instances, pool } = source();
+        return {
+          residentByFunction: () => instances.residentByFunction(),
+          residentInstances: instances.residentInstances,
+          deployedVersions: instances.deployedVersions,
+          evictions: instances.evictions,
+          scaledToZero: instances.scaledToZero,
+          poolSize: pool.size,
+          poolMisses: pool.misses,
+        };
+      }),
+    flush: async () => {
+      await Promise.all([processor.forceFlush(), hostMetrics.flush()]);
     },
-    flush: () => processor.forceFlush(),
     shutdown: async () => {
       channels.invokeStart.unsubscribe(onStart);
       channels.invokeEnd.unsubscribe(onEnd);
       channels.instanceDispose.unsubscribe(onDispose);
-      await processor.shutdown();
+      await Promise.all([processor.shutdown(), hostMetrics.shutdown()]);
     },
   };
 }

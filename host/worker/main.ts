@@ -10,7 +10,7 @@ import { resolveConfig } from '../../common/config.js';
 import { IsotelError } from '../../common/errors.js';
 import { createLogger, type LogLevel } from '../../common/log.js';
 import { commonSchema } from '../../common/settings.js';
-import type { InvokeRequest } from '../isolate/api.js';
+import type { ConsoleRecord, InvokeRequest } from '../isolate/api.js';
 import { createSandbox } from '../isolate/sandbox.js';
 import { hostSchema } from '../config.js';
 import { IsolatePool } from '../pool/isolate-pool.js';
@@ -33,8 +33,26 @@ function send(message: WorkerMessage): void {
 }
 
 const telemetry = host.telemetry ? startWorkerTelemetry({ common, host, workerId, log }) : undefined;
-const pool = new IsolatePool(createSandbox, { memoryLimitMb: host.memoryLimitMb, size: host.poolSize, log, ...(telemetry ? { onConsole: telemetry.onConsole } : {}) });
-const instances = new InstanceManager(pool, createSandbox, telemetry ? { onConsole: telemetry.onConsole } : {}, log);
+const consoleLog = log.child('console');
+// Function console output: always to the host's stderr, and (issue 5) exported as OTel log records.
+const onConsole = (record: ConsoleRecord): void => {
+  const line = record.message;
+  if (record.severityNumber >= 17) consoleLog.error(line, { invocation: record.invocationId });
+  else if (record.severityNumber >= 13) consoleLog.warn(line, { invocation: record.invocationId });
+  else if (record.severityNumber >= 9) consoleLog.info(line, { invocation: record.invocationId });
+  else consoleLog.debug(line, { invocation: record.invocationId });
+  telemetry?.onConsole(record);
+};
+const pool = new IsolatePool(createSandbox, { memoryLimitMb: host.memoryLimitMb, size: host.poolSize, log, onConsole });
+const instances = new InstanceManager({
+  pool,
+  create: createSandbox,
+  sandboxOptions: { onConsole },
+  log,
+  idleMs: host.idleMs,
+  memoryBudgetBytes: Math.floor((host.memoryBudgetMb * 1024 * 1024) / host.workers),
+});
+telemetry?.observe(() => ({ instances, pool }));
 
 function serialize(e: unknown): SerializedError {
   if (e instanceof IsotelError) return e.toJSON();
@@ -74,6 +92,22 @@ interface Active {
   abort: AbortController;
   iterator?: AsyncIterator<Uint8Array>;
   done?: (error?: IsotelError) => void;
+  /** Rejects (with the limit's error) when a limit ends the invocation mid-stream. */
+  limitHit?: Promise<never>;
+  remaining?: number;
+  fn?: string;
+  maxResponseBytes?: number;
+}
+
+function responseTooLarge(fn: string, max: number): IsotelError {
+  return new IsotelError('ISOTEL_ERR_LIMIT_RESPONSE_BODY', `${fn}'s response body is larger than its limit of ${max} bytes`, { details: { maxResponseBytes: max } });
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 const active = new Map<number, Active>();
 
@@ -83,15 +117,26 @@ async function handleRequest(m: Extract<GatewayMessage, { t: 'req' }>): Promise<
   if (m.streaming) entry.body = new PulledBody(m.id);
   const request: InvokeRequest = { method: m.method, url: m.url, headers: m.headers, body: entry.body ?? m.body };
   try {
-    const { response, done } = await instances.invoke(m.fn, m.version, `${workerId}-${m.id}-${Date.now().toString(36)}`, request, BigInt(m.startUnixNano), entry.abort.signal);
+    const { response, done, signal } = await instances.invoke(m.fn, m.version, `${workerId}-${m.id}-${Date.now().toString(36)}`, request, BigInt(m.startUnixNano), entry.abort.signal);
     const body = response.body;
     if (body === null || body instanceof Uint8Array) {
-      send({ t: 'res-head', id: m.id, status: response.status, statusText: response.statusText, headers: response.headers, body, streaming: false });
       active.delete(m.id);
+      if (body && body.byteLength > m.maxResponseBytes) {
+        const error = responseTooLarge(m.fn, m.maxResponseBytes);
+        done(error);
+        send({ t: 'res-error', id: m.id, error: serialize(error) });
+        return;
+      }
+      send({ t: 'res-head', id: m.id, status: response.status, statusText: response.statusText, headers: response.headers, body, streaming: false });
       done();
     } else {
       entry.iterator = body[Symbol.asyncIterator]();
       entry.done = done;
+      entry.limitHit = aborted(signal);
+      entry.limitHit.catch(() => {});
+      entry.remaining = m.maxResponseBytes;
+      entry.fn = m.fn;
+      entry.maxResponseBytes = m.maxResponseBytes;
       send({ t: 'res-head', id: m.id, status: response.status, statusText: response.statusText, headers: response.headers, body: null, streaming: true });
     }
   } catch (e) {
@@ -104,12 +149,17 @@ async function pullResponse(id: number): Promise<void> {
   const entry = active.get(id);
   if (!entry?.iterator) return;
   try {
-    const r = await entry.iterator.next();
+    const r = await (entry.limitHit ? Promise.race([entry.iterator.next(), entry.limitHit]) : entry.iterator.next());
     if (r.done) {
       active.delete(id);
       send({ t: 'res-end', id });
       entry.done?.();
     } else {
+      entry.remaining = (entry.remaining ?? Infinity) - r.value.byteLength;
+      if (entry.remaining < 0) {
+        void entry.iterator.return?.();
+        throw responseTooLarge(entry.fn ?? 'the function', entry.maxResponseBytes ?? 0);
+      }
       send({ t: 'res-chunk', id, chunk: r.value });
     }
   } catch (e) {
@@ -165,7 +215,7 @@ process.on('message', (raw: unknown) => {
       );
       break;
     case 'stats':
-      send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size } });
+      send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size, poolMisses: pool.misses, evictions: instances.evictions, scaledToZero: instances.scaledToZero } });
       break;
   }
 });

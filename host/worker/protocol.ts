@@ -12,14 +12,26 @@
  */
 import type { HeaderList } from '../isolate/api.js';
 
+/** Per-function limits, enforced by the worker (see host/registry/limits.ts for defaults and ranges). */
 export interface FunctionLimits {
+  /** Isolate heap limit, MiB. */
   readonly memoryLimitMb: number;
+  /** CPU time one invocation may use, ms. */
+  readonly cpuMs: number;
+  /** Wall time one invocation may take until its response is complete (awaiting included), ms. */
+  readonly wallMs: number;
+  readonly maxRequestBytes: number;
+  readonly maxResponseBytes: number;
+  /** Invocations one instance serves at once. */
+  readonly concurrency: number;
+  /** Instances of the function one worker keeps at most. */
+  readonly maxInstances: number;
 }
 
 export type GatewayMessage =
   | { t: 'deploy'; seq: number; name: string; version: string; source: string; filename: string; limits: FunctionLimits; env: Record<string, string> }
   | { t: 'undeploy'; name: string; version: string }
-  | { t: 'req'; id: number; fn: string; version: string; method: string; url: string; headers: HeaderList; body: Uint8Array | null; streaming: boolean; startUnixNano: string }
+  | { t: 'req'; id: number; fn: string; version: string; method: string; url: string; headers: HeaderList; body: Uint8Array | null; streaming: boolean; startUnixNano: string; maxResponseBytes: number }
   | { t: 'req-chunk'; id: number; chunk: Uint8Array }
   | { t: 'req-end'; id: number }
   | { t: 'req-abort'; id: number }
@@ -49,6 +61,9 @@ export interface WorkerStats {
   readonly instances: number;
   readonly functions: number;
   readonly poolSize: number;
+  readonly poolMisses: number;
+  readonly evictions: number;
+  readonly scaledToZero: number;
 }
 
 /** Bodies up to this size travel inside the `req` message itself. */
