@@ -79,6 +79,8 @@ export const METRIC = {
   evictions: 'isotel.instances.evictions',
   scaleToZero: 'isotel.instances.scaled_to_zero',
   hostRss: 'isotel.host.rss',
+  /** Logical CPUs of the host (gauge): the denominator of "functions per core". */
+  hostCpus: 'isotel.host.cpus',
   telemetryDropped: 'isotel.telemetry.dropped',
 } as const;
 
