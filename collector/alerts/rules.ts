@@ -101,7 +101,7 @@ class Where {
 function dataStep(w: Where, d: unknown): DataStep {
   if (!isObj(d)) w.fail('each data entry must be a map');
   const refId = w.str(d, 'refId', true);
-  const here = w.at(`data ${refId}`);
+  const here: Where = w.at(`data ${refId}`);
   const uid = d.datasourceUid ?? d.datasourceUID;
   const model = d.model;
   if (typeof uid !== 'string' || uid === '') here.fail('"datasourceUid" is required');
@@ -155,7 +155,7 @@ export function parseRuleFile(text: string, file: string): Rule[] {
   } catch (e) {
     throw new IsotelError('ISOTEL_ERR_ALERT_RULE_INVALID', `${file}: not valid YAML: ${(e as Error).message}`);
   }
-  const w = new Where(file);
+  const w: Where = new Where(file);
   if (!isObj(doc)) w.fail('the file must be a map with apiVersion and groups');
   if (doc.apiVersion !== 1) w.fail(`apiVersion must be 1, got ${JSON.stringify(doc.apiVersion)}`);
   const groups = doc.groups ?? [];
@@ -164,7 +164,7 @@ export function parseRuleFile(text: string, file: string): Rule[] {
   for (const g of groups) {
     if (!isObj(g)) w.fail('each group must be a map');
     const name = w.str(g, 'name', true);
-    const gw = w.at(`group ${JSON.stringify(name)}`);
+    const gw: Where = w.at(`group ${JSON.stringify(name)}`);
     const folder = gw.str(g, 'folder', true);
     const intervalMs = gw.duration(g, 'interval', 60_000);
     if (intervalMs <= 0) gw.fail('"interval" must be positive');
@@ -172,7 +172,7 @@ export function parseRuleFile(text: string, file: string): Rule[] {
     for (const r of g.rules) {
       if (!isObj(r)) gw.fail('each rule must be a map');
       const uid = gw.str(r, 'uid', true);
-      const rw = gw.at(`rule ${JSON.stringify(uid)}`);
+      const rw: Where = gw.at(`rule ${JSON.stringify(uid)}`);
       if (r.record !== undefined) rw.fail('recording rules are not supported by the built-in evaluator');
       const title = rw.str(r, 'title', true);
       const condition = rw.str(r, 'condition', true);
