@@ -25,8 +25,8 @@ const SEVERITY: Record<number, ConsoleRecord['severityText']> = { 5: 'DEBUG', 9:
 const EVALUATE_TIMEOUT_MS = 5_000;
 const MEMORY_LIMIT_MESSAGE = /memory limit/i;
 
-type EntryMethod = 'attach' | 'invoke' | 'pull' | 'cancel' | 'abort' | 'complete' | 'unhandledRejection' | 'builtinModule' | 'builtinModuleNames';
-const ENTRY_METHODS: readonly EntryMethod[] = ['attach', 'invoke', 'pull', 'cancel', 'abort', 'complete', 'unhandledRejection', 'builtinModule', 'builtinModuleNames'];
+type EntryMethod = 'warmup' | 'uncaughtError' | 'attach' | 'invoke' | 'pull' | 'cancel' | 'abort' | 'complete' | 'unhandledRejection' | 'builtinModule' | 'builtinModuleNames';
+const ENTRY_METHODS: readonly EntryMethod[] = ['warmup', 'uncaughtError', 'attach', 'invoke', 'pull', 'cancel', 'abort', 'complete', 'unhandledRejection', 'builtinModule', 'builtinModuleNames'];
 
 interface Deferred<T> { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void }
 function deferred<T>(): Deferred<T> {
@@ -104,6 +104,8 @@ class IsolateSandbox implements Sandbox {
     for (const m of ENTRY_METHODS) this.#entry.set(m, (await plain.get(m, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>);
     plain.release();
     this.#builtins = (await this.#entry.get('builtinModuleNames')!.apply(undefined, [], { result: { copy: true } })) as string[];
+    // Pool time: compile the request path now, not on the first real request.
+    await this.#entry.get('warmup')!.apply(undefined, []);
     return { cacheRejected };
   }
 
@@ -114,7 +116,10 @@ class IsolateSandbox implements Sandbox {
   // ---- calls into the isolate
   #call(method: EntryMethod, args: unknown[]): void {
     if (this.disposed) return;
-    this.#entry.get(method)!.apply(undefined, args, { arguments: { copy: true } }).catch((e: unknown) => this.#onCallRejected(e));
+    this.#trackOps(1);
+    this.#entry.get(method)!.apply(undefined, args, { arguments: { copy: true } })
+      .catch((e: unknown) => this.#onCallRejected(e))
+      .finally(() => this.#trackOps(-1));
   }
 
   #complete(id: number, ok: boolean, value: unknown): void {
@@ -128,11 +133,16 @@ class IsolateSandbox implements Sandbox {
       return;
     }
     // An unhandled rejection inside the isolate: fire `unhandledrejection` there; report it when nobody handled it.
-    const err = { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
-    this.#entry.get('unhandledRejection')!.apply(undefined, [err.name, err.message, err.stack], { arguments: { copy: true }, result: { copy: true } }).then(
-      (handled) => { if (!handled) this.#uncaught(err, 'Uncaught (in promise) '); },
-      () => this.#uncaught(err, 'Uncaught (in promise) '),
-    );
+    this.#reportInside(copiedError(e), 'unhandledRejection', 'Uncaught (in promise) ');
+  }
+
+  /** Fires the matching event on the isolate's global; reports the error when no listener handled it. */
+  #reportInside(err: { name: string; message: string; stack: string }, method: 'unhandledRejection' | 'uncaughtError', prefix: string): Promise<void> {
+    this.#trackOps(1);
+    return this.#entry.get(method)!.apply(undefined, [err.name, err.message, err.stack], { arguments: { copy: true }, result: { copy: true } }).then(
+      (handled) => { if (!handled) this.#uncaught(err, prefix); },
+      () => this.#uncaught(err, prefix),
+    ).finally(() => this.#trackOps(-1));
   }
 
   #uncaught(err: { name: string; message: string; stack: string }, prefix: string): void {
@@ -413,8 +423,8 @@ class IsolateSandbox implements Sandbox {
       await script.run(this.#context, { release: true });
     } catch (e) {
       if (this.disposed) throw this.#disposedError();
-      const err = { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
-      this.#uncaught(err, 'Uncaught ');
+      // A top-level throw (or an unhandled rejection isolated-vm reports at the end of the script's task).
+      await this.#reportInside(copiedError(e), 'uncaughtError', 'Uncaught ');
     }
     await this.idle();
   }
@@ -436,8 +446,8 @@ class IsolateSandbox implements Sandbox {
       await mod.evaluate();
     } catch (e) {
       if (this.disposed) throw this.#disposedError();
-      const err = { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
-      this.#uncaught(err, 'Uncaught ');
+      if (e instanceof IsotelError) throw e;
+      await this.#reportInside(copiedError(e), 'uncaughtError', 'Uncaught ');
     }
     await this.idle();
   }
@@ -496,6 +506,11 @@ class IsolateSandbox implements Sandbox {
     this.#pendingOps = 0;
     for (const f of this.#idleWaiters.splice(0)) f();
   }
+}
+
+/** An error copied out of the isolate, with isolated-vm's host-side frames removed. */
+function copiedError(e: unknown): { name: string; message: string; stack: string } {
+  return { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
 }
 
 function abortedError(signal: AbortSignal): IsotelError {

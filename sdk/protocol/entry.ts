@@ -64,6 +64,8 @@ export type OpName = Op[0];
 
 /** The runtime entry object. */
 export interface RuntimeEntry {
+  /** Exercises the request path once at sandbox creation (ops for its invocation id are ignored by the host). */
+  warmup(): void;
   /** After the function module (or classic script) evaluated: finds the handler. Returns 'module' | 'service-worker' | '' (none). */
   attach(namespace: object | undefined, envJson: string): string;
   invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null): void;
@@ -74,6 +76,8 @@ export interface RuntimeEntry {
   complete(id: number, ok: boolean, value: unknown): void;
   /** The host saw an unhandled rejection (copied reason); fires `unhandledrejection` on globalThis. Returns true when a listener handled it. */
   unhandledRejection(name: string, message: string, stack: string): boolean;
+  /** The host saw an uncaught exception (script top level); fires `error` on globalThis. Returns true when a listener handled it. */
+  uncaughtError(name: string, message: string, stack: string): boolean;
   /** Built-in module namespaces by specifier (e.g. `isotel:runtime`). */
   builtinModule(specifier: string): object | undefined;
   builtinModuleNames(): string[];

@@ -2,7 +2,6 @@
  * Globals of HTML and HR-Time: console, timers, queueMicrotask, reportError,
  * structuredClone, performance, navigator, self.
  */
-import 'core-js/modules/web.structured-clone.js';
 import { asyncOpWithId, allocId, expose, forgetOp, hostNow, op, timeOrigin } from './00_bootstrap.js';
 import { ErrorEvent, EventTarget, markTrusted, setReportException } from './02_events.js';
 

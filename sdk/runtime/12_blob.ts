@@ -1,5 +1,6 @@
 /** File API (Blob, File) and XHR's FormData, written to the specs. */
 import { expose } from './00_bootstrap.js';
+import { registerCloner } from './01_webidl.js';
 import { ReadableStream } from './10_streams.js';
 import { bytesOf, decoder, toUSV, utf8Encode } from './11_encoding.js';
 
@@ -143,5 +144,12 @@ export class FormData {
 }
 
 export function formDataEntries(f: FormData): Entry[] { return fe(f); }
+
+// structuredClone: Blob and File are serializable (their bytes are immutable, so sharing is a faithful copy).
+registerCloner((v) => {
+  if (v instanceof File) { const f = new File([], v.name, { type: v.type, lastModified: v.lastModified }); blobBytes.set(f, bytesOfBlob(v)); return { ok: true, value: f }; }
+  if (v instanceof Blob) { const b = new Blob([], { type: v.type }); blobBytes.set(b, bytesOfBlob(v)); return { ok: true, value: b }; }
+  return undefined;
+});
 
 for (const [n, c] of Object.entries({ Blob, File, FormData })) expose(n, c);

@@ -1,4 +1,5 @@
 /** Fetch §5.3 Request and §5.5 Response, written to the spec's constructor algorithms. */
+/* eslint-disable @typescript-eslint/no-unsafe-declaration-merging -- the Body mixin is installed on the prototypes by mixinBody */
 import { expose } from './00_bootstrap.js';
 import { AbortSignal, newAbortSignal, signalAbort, addAbortAlgorithm } from './02_events.js';
 import { utf8Encode } from './11_encoding.js';
@@ -241,6 +242,22 @@ export function makeResponse(status: number, statusText: string, headers: Header
   respState.set(r, { type: 'basic', status, statusText, headers, body, urlList: url ? [url] : [], redirected });
   return r;
 }
+
+/** The Body mixin members installed by mixinBody (declaration merging for the type checker). */
+interface BodyMixin {
+  readonly body: import('./10_streams.js').ReadableStream<Uint8Array> | null;
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  blob(): Promise<import('./12_blob.js').Blob>;
+  formData(): Promise<import('./12_blob.js').FormData>;
+}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Request extends BodyMixin {}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Response extends BodyMixin {}
 
 type HeadersInitLike = ConstructorParameters<typeof Headers>[0];
 export type RequestInfo = Request | string | URL;

@@ -3,13 +3,15 @@
  * (module style) or `fetch` events (service-worker style), and the result back into
  * primitives and bytes for the host.
  */
-import { BODY_BYTES, BODY_STREAM, RUNTIME_NAME, type BodyMode, type RuntimeEntry } from '../protocol/entry.js';
+import { BODY_BYTES, BODY_NONE, BODY_STREAM, RUNTIME_NAME, type BodyMode, type RuntimeEntry } from '../protocol/entry.js';
 import { asyncOp, completeOp, makeError, op } from './00_bootstrap.js';
-import { Event, PromiseRejectionEvent, hasListeners, markTrusted } from './02_events.js';
+import { ErrorEvent, Event, PromiseRejectionEvent, hasListeners, markTrusted } from './02_events.js';
 import { setInvocationLookup, reportException } from './03_globals.js';
 import { type BodyState } from './21_body.js';
 import { headersFromFlat } from './20_headers.js';
 import { Request, Response, makeIncomingRequest, rsp } from './22_request_response.js';
+import { Headers } from './20_headers.js';
+import { URL } from './04_url.js';
 import { bodyForHost, cancelOutStream, hostStream, pullOutStream, setFetchInvocationLookup } from './30_fetch.js';
 
 const DOMExc = (globalThis as any).DOMException as new (m?: string, n?: string) => Error;
@@ -154,7 +156,36 @@ const builtins: Record<string, object> = {
   'isotel:runtime': Object.freeze({ name: RUNTIME_NAME, userAgent: RUNTIME_NAME }),
 };
 
+/**
+ * Runs one synthetic request through the whole dispatch path at sandbox creation (pool time), so V8 has
+ * compiled the lazily-compiled functions of the request path before a real cold start needs them.
+ * The host ignores ops for this invocation id.
+ */
+export const WARMUP_ID = '\u0000warmup';
+function warmup(): void {
+  const saved = [mode, moduleHandler, moduleThis] as const;
+  mode = 'module';
+  moduleHandler = async (req) => {
+    const u = new URL(req.url);
+    const text = await req.text();
+    const h = new Headers(req.headers);
+    h.set('x-path', u.pathname);
+    h.get('accept');
+    JSON.stringify(Response.json({ a: u.searchParams.get('q') }).headers.get('content-type'));
+    new Request(u.href, { method: 'POST', body: text, headers: h }).headers.has('x-path');
+    return new Response(text + u.search, { status: 200, headers: h });
+  };
+  moduleThis = undefined;
+  try {
+    for (let i = 0; i < 2; i++) invoke(WARMUP_ID, 'POST', 'http://warm.up/a/b?q=1', ['content-type', 'text/plain', 'accept', '*/*'], BODY_BYTES, new Uint8Array([119, 97, 114, 109]));
+    invoke(WARMUP_ID, 'GET', 'http://warm.up/', [], BODY_NONE, null);
+  } finally {
+    [mode, moduleHandler, moduleThis] = saved;
+  }
+}
+
 export const entry: RuntimeEntry = {
+  warmup,
   attach(namespace, envJson) {
     env = Object.freeze(JSON.parse(envJson || '{}') as Record<string, string>);
     const def = (namespace as { default?: unknown } | undefined)?.default;
@@ -177,6 +208,14 @@ export const entry: RuntimeEntry = {
     const promise = Promise.reject(reason);
     promise.catch(() => {});
     const ev = new PromiseRejectionEvent('unhandledrejection', { promise, reason, cancelable: true });
+    markTrusted(ev);
+    return !(globalThis as unknown as EventTarget).dispatchEvent(ev);
+  },
+  uncaughtError(name, message, stack) {
+    const error = makeError(name, message);
+    if (stack) try { Object.defineProperty(error, 'stack', { value: stack, configurable: true, writable: true }); } catch { /* frozen */ }
+    const loc = /\(?([^\s()]+):(\d+):(\d+)\)?/.exec(stack.split('\n').find((l) => /^\s+at /.test(l)) ?? '');
+    const ev = new ErrorEvent('error', { cancelable: true, message: `Uncaught ${name}: ${message}`, error, filename: loc?.[1] ?? '', lineno: Number(loc?.[2] ?? 0), colno: Number(loc?.[3] ?? 0) });
     markTrusted(ev);
     return !(globalThis as unknown as EventTarget).dispatchEvent(ev);
   },

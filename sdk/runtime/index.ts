@@ -3,9 +3,10 @@
  * time). Load order is the file order. The bundle's completion value is `entry`.
  */
 import './00_bootstrap.js';
-import './01_corejs.js';
+import './01_webidl.js';
 import './02_events.js';
 import './03_globals.js';
+import './04_url.js';
 import './10_streams.js';
 import './11_encoding.js';
 import './12_blob.js';
@@ -15,4 +16,4 @@ import './30_fetch.js';
 import { entry } from './50_dispatch.js';
 
 // The bundle's completion value is this module's namespace: the RuntimeEntry methods (sdk/protocol/entry.ts).
-export const { attach, invoke, pull, cancel, abort, complete, unhandledRejection, builtinModule, builtinModuleNames, builtinModuleExports } = entry;
+export const { warmup, uncaughtError, attach, invoke, pull, cancel, abort, complete, unhandledRejection, builtinModule, builtinModuleNames, builtinModuleExports } = entry;
