@@ -46,7 +46,7 @@ export async function startHost(opts: { common: Resolved<typeof commonSchema>; h
   const deployer = new Deployer(registry, workers, defaults);
   const token = await ensureAdminToken(common.dataDir, host.adminToken);
   let url = '';
-  const app = createGateway({ registry, workers, log, admin: adminRoutes({ registry, deployer, token, defaults, publicUrl: () => url }) });
+  const app = createGateway({ registry, workers, log, admin: adminRoutes({ registry, deployer, token, defaults, publicUrl: () => url, workers }) });
   let port: number;
   try {
     await app.listen({ host: common.bind, port: common.gatewayPort });

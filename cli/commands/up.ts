@@ -14,7 +14,8 @@ import { IsotelError, type ErrorCode } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { DeployOutcome } from '../../host/main.js';
 
-const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+// The bin script, not dist/cli/main.js: it is what parses argv and runs a command.
+const CLI_MAIN = fileURLToPath(new URL('../../../bin/isotel.js', import.meta.url));
 
 interface Supervised {
   readonly name: 'collector' | 'host';

@@ -10,6 +10,7 @@ import { validateEnv, validateLimits } from '../registry/limits.js';
 import type { FunctionRegistry } from '../registry/registry.js';
 import type { FunctionLimits } from '../worker/protocol.js';
 import { checkBearer } from './token.js';
+import type { WorkerProcess } from './worker-process.js';
 
 export interface AdminOptions {
   readonly registry: FunctionRegistry;
@@ -17,6 +18,7 @@ export interface AdminOptions {
   readonly token: string;
   readonly defaults: FunctionLimits;
   readonly publicUrl: () => string;
+  readonly workers: readonly WorkerProcess[];
 }
 
 function fail(reply: FastifyReply, e: IsotelError): FastifyReply {
@@ -41,6 +43,22 @@ export function adminRoutes(options: AdminOptions) {
       const fv = options.registry.get(name);
       return fv && { name, version: fv.version, filename: fv.filename, deployedAt: fv.deployedAt, limits: fv.limits, env: Object.keys(fv.env), url: `${options.publicUrl()}/${name}/` };
     };
+
+    app.get('/stats', async () => {
+      const workers = await Promise.all(options.workers.map(async (w) => ({ index: w.index, ...(await w.stats()) })));
+      const sum = (k: 'instances' | 'rssBytes' | 'poolSize' | 'evictions' | 'scaledToZero' | 'poolMisses'): number => workers.reduce((a, w) => a + ((w as Record<string, unknown>)[k] as number | undefined ?? 0), 0);
+      return {
+        functions: options.registry.list().length,
+        instances: sum('instances'),
+        poolSize: sum('poolSize'),
+        poolMisses: sum('poolMisses'),
+        evictions: sum('evictions'),
+        scaledToZero: sum('scaledToZero'),
+        rssBytes: sum('rssBytes') + process.memoryUsage.rss(),
+        gatewayRssBytes: process.memoryUsage.rss(),
+        workers,
+      };
+    });
 
     app.get('/functions', async () => ({ functions: options.registry.list().map((fv) => describe(fv.name)) }));
 

@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { unixNanoNow } from '../../common/time.js';
-import type { HeaderList } from '../isolate/api.js';
 import type { FunctionRegistry } from '../registry/registry.js';
 import { INLINE_BODY_LIMIT, type WorkerMessage } from '../worker/protocol.js';
 import type { WorkerProcess } from './worker-process.js';

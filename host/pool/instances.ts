@@ -362,6 +362,19 @@ export class InstanceManager {
     }
   }
 
+  /** Disposes every idle instance now (of one version, or all): the next request is a cold start. */
+  scaleToZero(version?: string): number {
+    let n = 0;
+    for (const i of [...this.#lru.keys()]) {
+      if (i.inflight === 0 && (version === undefined || i.info.version === version)) {
+        this.#removeAnywhere(i, 'idle');
+        n++;
+      }
+    }
+    this.scaledToZero += n;
+    return n;
+  }
+
   async #sweepIdle(): Promise<void> {
     const now = Date.now();
     const sample: Instance[] = [];

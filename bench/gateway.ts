@@ -1,0 +1,106 @@
+/**
+ * `npm run bench -- gateway [--json] [--seconds 5] [--connections 16]`
+ *
+ * Warm hello-world through the isotel gateway (gateway process → worker process →
+ * isolate) vs a plain fastify hello world, in the same run, same load generator
+ * (its own process). Figures: req/s, latency, and requests per server CPU-second —
+ * the servers' own CPU time read from /proc (the gateway's plus its workers'), so a
+ * noisy machine still compares.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuSeconds, log } from './_stats.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Server {
+  readonly url: string;
+  readonly pids: () => number[];
+  readonly child: ChildProcess;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, stream: 'stdout' | 'stderr'): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      const m = buf.match(pattern);
+      if (m) {
+        child[stream]!.off('data', onData);
+        resolve(m);
+      }
+    };
+    child[stream]!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before ${pattern}: ${buf}`)));
+  });
+}
+
+async function startGateway(): Promise<Server> {
+  const dir = join(tmpdir(), `isotel-bench-gw-${process.pid}`);
+  mkdirSync(join(dir, 'fns'), { recursive: true });
+  writeFileSync(join(dir, 'fns/hello.js'), readFileSync(join(root, 'examples/hello.js')));
+  const child = spawn(process.execPath, [join(root, 'bin/isotel.js'), 'host', '--data-dir', join(dir, 'data'), '--port', '0', '--deploy', join(dir, 'fns')], {
+    env: { ...process.env, ISOTEL_TELEMETRY: 'false', ISOTEL_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const m = await waitForLine(child, /host ready url=(\S+)/, 'stderr');
+  const pid = child.pid!;
+  return { url: `${m[1]}/hello/`, child, pids: () => [pid, ...childrenOf(pid)] };
+}
+
+async function startFastify(): Promise<Server> {
+  const child = spawn(process.execPath, [join(root, 'bench/_fastify-hello.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = await waitForLine(child, /listening (\d+)/, 'stdout');
+  return { url: `http://127.0.0.1:${m[1]}/hello/`, child, pids: () => [child.pid!] };
+}
+
+async function load(url: string, connections: number, seconds: number): Promise<{ requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number }> {
+  const child = spawn(process.execPath, [join(root, 'bench/_load.mjs'), url, String(connections), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(out.trim()) as { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number };
+}
+
+async function run(server: Server, connections: number, seconds: number) {
+  await load(server.url, connections, 1); // warm-up
+  const pids = server.pids();
+  const before = await Promise.all(pids.map(cpuSeconds));
+  const r = await load(server.url, connections, seconds);
+  const after = await Promise.all(pids.map(cpuSeconds));
+  const cpu = after.reduce((a, b, i) => a + b - before[i]!, 0);
+  return { ...r, serverCpuSeconds: Number(cpu.toFixed(2)), requestsPerCpuSecond: Math.round(r.requests / cpu), rps: Math.round(r.rps), p50Ms: Number(r.p50Ms.toFixed(3)), p99Ms: Number(r.p99Ms.toFixed(3)) };
+}
+
+export default async function gateway({ args }: { json: boolean; args: string[] }): Promise<Record<string, unknown>> {
+  const arg = (name: string, def: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
+  const seconds = arg('--seconds', 5);
+  const connections = arg('--connections', 16);
+  const gw = await startGateway();
+  const fy = await startFastify();
+  try {
+    log(`gateway: ${connections} connections, ${seconds} s per round, two rounds alternating`);
+    const rounds: { fastify: Awaited<ReturnType<typeof run>>; isotel: Awaited<ReturnType<typeof run>> }[] = [];
+    for (let i = 0; i < 2; i++) rounds.push({ fastify: await run(fy, connections, seconds), isotel: await run(gw, connections, seconds) });
+    const best = (k: 'fastify' | 'isotel') => rounds.map((r) => r[k]).sort((a, b) => b.requestsPerCpuSecond - a.requestsPerCpuSecond)[0]!;
+    const f = best('fastify');
+    const g = best('isotel');
+    const ratio = Number((g.requestsPerCpuSecond / f.requestsPerCpuSecond).toFixed(3));
+    log(`fastify ${f.requestsPerCpuSecond} req/CPU-s (${f.rps} req/s), isotel ${g.requestsPerCpuSecond} req/CPU-s (${g.rps} req/s): ratio ${ratio}`);
+    return { fastify: f, isotel: g, rounds, ratioPerCpuSecond: ratio, ratioThroughput: Number((g.rps / f.rps).toFixed(3)), target: 0.6 };
+  } finally {
+    gw.child.kill('SIGTERM');
+    fy.child.kill('SIGTERM');
+  }
+}
