@@ -13,6 +13,10 @@ import './12_blob.js';
 import './20_headers.js';
 import './22_request_response.js';
 import './30_fetch.js';
+import './31_crypto.js';
+import './32_compression.js';
+import './33_messaging.js';
+import './34_wasm_urlpattern.js';
 import { entry } from './50_dispatch.js';
 
 // The bundle's completion value is this module's namespace: the RuntimeEntry methods (sdk/protocol/entry.ts).
