@@ -203,6 +203,8 @@ export class EgressOps {
         signal,
         dispatcher: this.#dispatcher(),
       });
+      // Errors reach the reader through the iterator; without a listener, a body destroyed on dispose would be an uncaught exception in the host.
+      res.body.on('error', () => {});
       const location = res.headers.location;
       if (REDIRECTS.has(res.statusCode) && location !== undefined && redirect !== 'manual') {
         if (redirect === 'error') { res.body.destroy(); throw new TypeError(`fetch failed: ${current.href} redirected (status ${res.statusCode}) and the request's redirect mode is 'error'`); }
