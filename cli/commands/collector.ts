@@ -3,12 +3,14 @@ import type { Logger } from '../../common/log.js';
 import { IsotelError } from '../../common/errors.js';
 import { resolveCollectorConfig } from '../../collector/config.js';
 import { startCollector } from '../../collector/index.js';
+import { createViewerPlugin } from '../../dashboards/viewer/server.js';
 
 export async function collectorCommand(log: Logger, overrides: Record<string, unknown>): Promise<void> {
   const config = resolveCollectorConfig({ overrides: overrides as never });
   let handle;
   try {
     handle = await startCollector({ config, log });
+    handle.registerViewerPlugin(createViewerPlugin()); // the built-in viewer (dashboards/viewer) on the viewer port
   } catch (e) {
     if (e instanceof IsotelError) process.send?.({ t: 'fatal', error: e.toJSON().error });
     throw e;

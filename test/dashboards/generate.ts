@@ -66,13 +66,13 @@ FROM (
     arrayElement(fns, f + 1) AS fn,
     ${startNs}::Int64 + toInt64(intDiv(toUInt128(number) * ${rangeNs}, ${o.invocations})) AS tns,
     number / ${o.invocations} AS frac,
-    if(frac >= 0.45 + (f % 4) * 0.1, 'v2', 'v1') AS version,
+    if(frac >= 0.80 + (f % 4) * 0.04, 'v2', 'v1') AS version,
     bitShiftRight(h, 54) % 3 AS inst,
     concat('isotel-host-', toString(f % ${o.hosts} + 1)) AS host,
     (bitShiftRight(h, 10) % 1000) < if(version = 'v2' AND f % 2 = 0, 70, 30) AS cold,
     (bitShiftRight(h, 20) % 1000) AS r2,
     r2 < if(version = 'v2' AND f % 4 = 1, 45, 12) AS err,
-    NOT err AND r2 >= 990 + if(f % 3 = 0, 0, 9) AS timeout,
+    NOT err AND bitShiftRight(h, 24) % 10000 >= if(f % 3 = 0, 9980, 9996) AS timeout,
     if(err, 500, if(timeout, 504, 200)) AS status,
     if(bitShiftRight(h, 30) % 5 = 0, 'POST', 'GET') AS method,
     concat('/', fn, arrayElement(['/', '/api/items', '/api/items/42', '/health'], bitShiftRight(h, 33) % 4 + 1)) AS path,
@@ -209,7 +209,7 @@ FROM (SELECT intDiv(number, ${F * instances}) AS m, intDiv(number % ${F * instan
 INSERT INTO otel_metrics_sum (${prefix}, Value, Flags, \`Exemplars.FilteredAttributes\`, \`Exemplars.TimeUnix\`, \`Exemplars.Value\`, \`Exemplars.SpanId\`, \`Exemplars.TraceId\`, AggregationTemporality, IsMonotonic)
 SELECT ${common('host', name, desc, unit, 'map()', 'toDateTime64(tsec, 9)')}, floor(${rate} * m + ${rate * 60} * (1 - cos(m / 60.)) + hi), 0, ${exemplarsNone}, 2, true
 FROM (SELECT intDiv(number, ${H}) AS m, number % ${H} AS hi, concat('isotel-host-', toString(hi + 1)) AS host, ${startS} + m * 60 + 15 AS tsec FROM numbers(${M * H}))`;
-  await exec(sumRows(METRIC.poolMisses, 'Acquires that found the pool empty', '{miss}', 0.6));
+  await exec(sumRows(METRIC.poolMisses, 'Acquires that found the pool empty', '{miss}', 2.5));
   await exec(sumRows(METRIC.evictions, 'Instances evicted under memory pressure', '{instance}', 1.5));
   await exec(sumRows(METRIC.scaleToZero, 'Functions scaled to zero after idling', '{function}', 2.5));
 
