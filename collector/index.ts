@@ -22,6 +22,7 @@ import { HttpReceiver } from './receive/http.js';
 import { Pipeline } from './receive/pipeline.js';
 import { prometheusText } from './telemetry/prometheus.js';
 import { SelfTelemetry } from './telemetry/self.js';
+import { resolveAlertConfig, startAlerting } from './alerts/index.js';
 import { CollectorStats } from './telemetry/stats.js';
 
 export type { CollectorConfig } from './config.js';
@@ -86,6 +87,10 @@ export async function startCollector(opts: { config: CollectorConfig; log?: Logg
     cleanups.push(() => grpc.close());
     ports.viewer = await listenOrExplain(() => viewer.listen(c.bind, c.viewerPort), 'ISOTEL_VIEWER_PORT', c.viewerPort);
     cleanups.push(() => viewer.close());
+    // Alert rules run here because the embedded engine belongs to this process (collector/alerts).
+    const alerting = startAlerting({ query: (sql) => runReadOnly(engine, sql, 'JSONEachRow', { timeoutMs: c.queryTimeoutMs, maxRows: c.queryMaxRows }), config: resolveAlertConfig(), externalUrl: `http://${c.bind}:${ports.viewer}`, log: log.child('alerts') });
+    viewer.register(alerting.plugin);
+    cleanups.push(() => alerting.close());
     publishCollectorInfo(c.dataDir, { pid: process.pid, bind: c.bind, ports, clickhouse: c.clickhouseUrl || join(c.dataDir, 'clickhouse') });
 
     let closing: Promise<void> | undefined;
@@ -95,6 +100,7 @@ export async function startCollector(opts: { config: CollectorConfig; log?: Logg
       metricsText,
       close: () => (closing ??= (async () => {
         // Stop accepting first (receivers), then drain the queue, then the engine.
+        await alerting.close();
         await viewer.close();
         await grpc.close();
         await http.close();

@@ -4,7 +4,7 @@
  * (the OTLP data model says consumers SHOULD reject them) and reported as
  * partial_success.
  */
-import type { DecodedRequest, ExemplarMsg, Int64, KeyValueMsg, MetricMsg } from '../decode/otlp.js';
+import { oneofCase, type DecodedRequest, type ExemplarMsg, type Int64, type KeyValueMsg, type MetricMsg } from '../decode/otlp.js';
 import { BatchBuilder, type MappedRequest } from './batch.js';
 import { RowBinaryWriter } from './rowbinary.js';
 import type { TableName } from './tables.js';
@@ -17,7 +17,7 @@ function writeExemplars(w: RowBinaryWriter, ex: readonly ExemplarMsg[] | null | 
   w.varint(e.length);
   for (const x of e) writeNanos(w, x.timeUnixNano);
   w.varint(e.length);
-  for (const x of e) w.f64(x.value === 'asInt' ? int64Number(x.asInt) : (x.asDouble ?? 0));
+  for (const x of e) w.f64(numberValue(x));
   w.varint(e.length);
   for (const x of e) w.str(hexId(x.spanId, 8));
   w.varint(e.length);
@@ -34,6 +34,15 @@ function writeF64Array(w: RowBinaryWriter, a: readonly number[] | null | undefin
   const v = a ?? [];
   w.varint(v.length);
   for (const x of v) w.f64(x);
+}
+
+const NUMBER_MEMBERS = ['asDouble', 'asInt'] as const;
+const DATA_MEMBERS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
+
+/** A NumberDataPoint's or Exemplar's value as Float64 (int points converted, none → 0). */
+function numberValue(p: { value?: string; asDouble?: number; asInt?: Int64 }): number {
+  const k = p.value ?? oneofCase(p as Record<string, unknown>, 'value', NUMBER_MEMBERS);
+  return k === 'asInt' ? int64Number(p.asInt) : k === 'asDouble' ? (p.asDouble ?? 0) : 0;
 }
 
 interface Point {
@@ -58,7 +67,7 @@ export function mapMetrics(req: DecodedRequest, sizeHint: number): MappedRequest
     const service = serviceName(resAttrs);
     for (const sm of rm.scopeMetrics ?? []) {
       for (const m of sm.metrics ?? []) {
-        const kind = m.data;
+        const kind = m.data ?? oneofCase(m as unknown as Record<string, unknown>, 'data', DATA_MEMBERS);
         if (!kind) {
           b.reject('metrics without data (no gauge, sum, histogram, exponential histogram or summary)');
           continue;
@@ -96,7 +105,7 @@ export function mapMetrics(req: DecodedRequest, sizeHint: number): MappedRequest
             for (const p of data?.dataPoints ?? []) {
               const w = head(p);
               if (!w) continue;
-              w.f64(p.value === 'asInt' ? int64Number(p.asInt) : (p.asDouble ?? 0));
+              w.f64(numberValue(p));
               w.u32(p.flags ?? 0);
               writeExemplars(w, p.exemplars);
               if (kind === 'sum') {

@@ -83,9 +83,25 @@ export class RowBinaryWriter {
   }
 
   str(s: string): void {
-    if (s.length === 0) {
-      this.u8(0);
-      return;
+    const len = s.length;
+    if (len < 128) {
+      // Short strings (attribute keys and most values) are usually ASCII: copy the char
+      // codes in JS, which beats two native calls; fall back on the first non-ASCII char.
+      this.ensure(len + 1);
+      const buf = this.buf;
+      const start = this.pos;
+      buf[start] = len;
+      let p = start + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === len) {
+        this.pos = p;
+        return;
+      }
     }
     const n = Buffer.byteLength(s);
     this.varint(n);

@@ -2,8 +2,15 @@
  * Value conversions exactly as the exporter does them (pdata `Value.AsString`,
  * `TraceIDToHexOrEmptyString`, …), written straight into RowBinary.
  */
-import type { AnyValueMsg, Int64, KeyValueMsg } from '../decode/otlp.js';
+import { oneofCase, type AnyValueMsg, type Int64, type KeyValueMsg } from '../decode/otlp.js';
 import type { RowBinaryWriter } from './rowbinary.js';
+
+const ANY_MEMBERS = ['stringValue', 'boolValue', 'intValue', 'doubleValue', 'arrayValue', 'kvlistValue', 'bytesValue'] as const;
+
+/** Which AnyValue member is set (decoded protobuf notes it; OTLP/JSON messages are probed). */
+function kindOf(v: AnyValueMsg): string | undefined {
+  return v.value ?? oneofCase(v as unknown as Record<string, unknown>, 'value', ANY_MEMBERS);
+}
 
 /** Lowercase hex of a valid id; '' for a missing, all-zero or wrong-length id. */
 export function hexId(id: Uint8Array | null | undefined, len: number): string {
@@ -31,7 +38,7 @@ function floatString(f: number): string {
 
 function raw(v: AnyValueMsg | null | undefined): unknown {
   if (!v) return null;
-  switch (v.value) {
+  switch (kindOf(v)) {
     case 'stringValue':
       return v.stringValue;
     case 'boolValue':
@@ -75,7 +82,7 @@ function htmlEscape(s: string): string {
 /** pcommon.Value.AsString(). */
 export function anyValueString(v: AnyValueMsg | null | undefined): string {
   if (!v) return '';
-  switch (v.value) {
+  switch (kindOf(v)) {
     case 'stringValue':
       return v.stringValue ?? '';
     case 'boolValue':

@@ -7,7 +7,7 @@ import { startTestCollector, type TestCollector } from './helpers.js';
 
 let c: TestCollector;
 before(async () => {
-  c = await startTestCollector({ ISOTEL_COLLECTOR_QUERY_TIMEOUT_MS: '300', ISOTEL_COLLECTOR_QUERY_MAX_ROWS: '5' });
+  c = await startTestCollector({ ISOTEL_COLLECTOR_QUERY_TIMEOUT_MS: '2000', ISOTEL_COLLECTOR_QUERY_MAX_ROWS: '5' });
 });
 after(async () => {
   await c.close();
