@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.isotel/', 'dashboards/viewer/vendor/', '**/*.d.ts'] },
+  { ignores: ['node_modules/', 'dist/', 'dist.*/', '.isotel/', 'dashboards/viewer/vendor/', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -13,18 +13,18 @@ import { createSandbox } from '../host/isolate/sandbox.js';
 import { IsolatePool } from '../host/pool/isolate-pool.js';
 import { InstanceManager } from '../host/pool/instances.js';
 import { channels, type InvocationEvent } from '../host/pool/events.js';
-import { transpileFunction } from '../host/registry/transpile.js';
+import { compileFunctionSource } from '../host/registry/transpile.js';
 import { log, summary } from './_stats.js';
 
 const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
 
-async function measure(poolSize: number, n: number, source: string): Promise<Record<string, unknown>> {
+async function measure(poolSize: number, n: number, compiled: { code: string; format: 'script' | 'module'; sourceMap: string | undefined }): Promise<Record<string, unknown>> {
   const quiet = createLogger('bench', 'error');
   const pool = new IsolatePool(createSandbox, { memoryLimitMb: 128, size: poolSize, log: quiet });
   await pool.fill();
   const manager = new InstanceManager({ pool, create: createSandbox, sandboxOptions: {}, log: quiet, idleMs: 3_600_000, memoryBudgetBytes: 16 * 2 ** 30 });
   const limits = { memoryLimitMb: 128, cpuMs: 10_000, wallMs: 10_000, maxRequestBytes: 1 << 20, maxResponseBytes: 1 << 20, concurrency: 16, maxInstances: 1 };
-  await manager.deploy({ name: 'hello', version: 'v1', filename: 'hello.js', source, limits, env: {} });
+  await manager.deploy({ name: 'hello', version: 'v1', filename: 'hello.js', source: compiled.code, format: compiled.format, sourceMap: compiled.sourceMap, limits, env: {} });
   const phases: Record<string, number[]> = { total: [], acquire: [], compile: [], evaluate: [], dispatch: [] };
   let hits = 0;
   const onEnd = (m: unknown): void => {
@@ -57,7 +57,7 @@ async function measure(poolSize: number, n: number, source: string): Promise<Rec
 export default async function coldstart({ args }: { json: boolean; args: string[] }): Promise<Record<string, unknown>> {
   const nArg = args.indexOf('--n');
   const n = nArg >= 0 ? Number(args[nArg + 1]) : 300;
-  const source = await transpileFunction(readFileSync(new URL('../../examples/hello.js', import.meta.url), 'utf8'), 'hello.js');
+  const source = await compileFunctionSource(readFileSync(new URL('../../examples/hello.js', import.meta.url), 'utf8'), 'hello.js');
   log(`coldstart: ${n} cold starts of examples/hello.js with the pool, then ${n} with a fresh isolate each`);
   const pooled = await measure(4, n, source);
   const fresh = await measure(0, n, source);

@@ -8,16 +8,20 @@
 //     compile the runtime from cache instead of parsing it (scripts/runtime-cache.mjs).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+const finalDist = join(root, 'dist');
+// Build into a fresh directory and swap it in at the end, so processes that are
+// running from dist/ (tests, a running host) never see a half-written tree.
+const dist = join(root, `dist.build-${process.pid}`);
 const hostDirs = ['common', 'cli', 'host', 'collector', 'dashboards', 'sdk/protocol', 'sdk/types', 'test', 'bench'];
 
 const started = Date.now();
 rmSync(dist, { recursive: true, force: true });
+process.on('exit', () => rmSync(dist, { recursive: true, force: true }));
 
 await build({
   absWorkingDir: root,
@@ -67,4 +71,8 @@ if (existsSync(runtimeEntry)) {
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 writeFileSync(join(dist, 'build-info.json'), JSON.stringify({ version: pkg.version, builtAt: new Date().toISOString() }) + '\n');
+const old = `${finalDist}.old-${process.pid}`;
+if (existsSync(finalDist)) renameSync(finalDist, old);
+renameSync(dist, finalDist);
+rmSync(old, { recursive: true, force: true });
 if (!process.env.ISOTEL_BUILD_QUIET) console.error(`isotel: built dist/ in ${Date.now() - started} ms`);

@@ -28,7 +28,15 @@ export interface LoadOptions {
   readonly cachedData?: Uint8Array | undefined;
   /** The `env` object handed to the handler (string values only). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * 'module' (default): `source` is an ES module. 'script': `source` is a classic
+   * script whose completion value is a factory `(require) => moduleExports`
+   * (host/registry/transpile.ts), which V8 can compile from code cache.
+   */
+  readonly format?: 'module' | 'script';
 }
+
+import type { InvokeTraceArgs } from '../../sdk/protocol/telemetry.js';
 
 export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
 
@@ -56,6 +64,23 @@ export interface InvokeOptions {
   readonly invocationId: string;
   /** Aborts the invocation (client went away, wall-time limit). */
   readonly signal?: AbortSignal;
+  /** Traces the invocation: the author's OpenTelemetry API records under this context (absent: telemetry off, API calls are no-ops). */
+  readonly trace?: InvokeTrace;
+}
+
+/** The invocation span's context, the guard rails, and where drained author telemetry goes (host/telemetry/bridge.ts). */
+export interface InvokeTrace {
+  /** traceparent, tracestate, baggage and limits, as the runtime takes them (sdk/protocol/telemetry.ts). */
+  readonly args: InvokeTraceArgs;
+  readonly sink: TelemetrySink;
+}
+
+/** Receives what the isolate drains. One sink per function instance; never throws. */
+export interface TelemetrySink {
+  /** A TelemetryBatch as JSON (sdk/protocol/telemetry.ts), drained on behalf of `invocationId`. */
+  batch(invocationId: string, json: string): void;
+  /** A console line of a traced invocation: becomes an OpenTelemetry log record (ids '' when no span was active). */
+  log(record: ConsoleRecord, traceId: string, spanId: string, traceFlags: number): void;
 }
 
 /** console.* inside a function. Levels follow OpenTelemetry severity ranges: 5 debug, 9 info, 13 warn, 17 error. */

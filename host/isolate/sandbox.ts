@@ -13,6 +13,7 @@ import ivm from 'isolated-vm';
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { IsotelError } from '../../common/errors.js';
 import { BODY_BYTES, BODY_NONE, BODY_STREAM, BOOTSTRAP_GLOBAL, type BodyMode } from '../../sdk/protocol/entry.js';
+import type { TelemetrySink } from './api.js';
 import type { ConsoleRecord, CreateSandbox, InvokeOptions, InvokeRequest, InvokeResponse, LoadOptions, LoadResult, Sandbox, SandboxOptions } from './api.js';
 import { CryptoOps } from './crypto.js';
 import { EgressOps } from './egress.js';
@@ -73,12 +74,15 @@ class IsolateSandbox implements Sandbox {
   readonly #egress: EgressOps;
   readonly #timeOrigin = performance.now();
   #builtins: string[] = [];
+  /** Where drained author telemetry goes: set by traced invocations (one sink per function instance). */
+  #telemetrySink: TelemetrySink | undefined;
   #disposed = false;
   #memoryExceeded = false;
   #loaded = false;
   /** Host operations still outstanding (timers, fetches, body reads): `isotel run` waits for zero. */
   #pendingOps = 0;
   #idleWaiters: Array<() => void> = [];
+  #holds = 0;
 
   constructor(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions & SandboxExtras) {
     this.#isolate = isolate;
@@ -174,7 +178,14 @@ class IsolateSandbox implements Sandbox {
     switch (name) {
       case 'console': {
         const [severity, invocationId, message] = args as [number, string, string];
-        this.#options.onConsole?.({ invocationId: invocationId || undefined, severityNumber: severity, severityText: SEVERITY[severity] ?? 'INFO', message, timeUnixNano: nowUnixNano() });
+        const record: ConsoleRecord = { invocationId: invocationId || undefined, severityNumber: severity, severityText: SEVERITY[severity] ?? 'INFO', message, timeUnixNano: nowUnixNano() };
+        this.#options.onConsole?.(record);
+        // A line of a traced invocation carries [traceId, spanId, traceFlags]: it becomes a log record (host/telemetry/bridge.ts).
+        if (args.length > 3) this.#telemetrySink?.log(record, String(args[3]), String(args[4]), Number(args[5]));
+        return;
+      }
+      case 'telemetry': {
+        this.#telemetrySink?.batch(String(args[0]), String(args[1]));
         return;
       }
       case 'uncaught': {
@@ -212,6 +223,12 @@ class IsolateSandbox implements Sandbox {
       case 'cancelSleep': {
         const t = this.#timers.get(args[0] as number);
         if (t) { clearTimeout(t); this.#timers.delete(args[0] as number); this.#trackOps(-1); }
+        return;
+      }
+      case 'hold': {
+        const delta = Math.sign(args[0] as number);
+        this.#holds += delta;
+        this.#trackOps(delta);
         return;
       }
       case 'reqRead': return this.#onReqRead(args[0] as number, args[1] as string);
@@ -314,6 +331,7 @@ class IsolateSandbox implements Sandbox {
     if (this.#loaded) throw new IsotelError('ISOTEL_ERR_INTERNAL', 'this sandbox already has a function loaded; take a fresh one from the pool');
     this.#loaded = true;
     const file = options.filename;
+    if (options.format === 'script') return this.#loadScript(source, options);
     const t0 = process.hrtime.bigint();
     // isolated-vm 5.0.4 compiles modules with kNoCompileOptions: V8 neither consumes nor reports on cached data for
     // modules (module/isolate_handle.cc), so there is no module code cache to produce or hit. Reported as a miss.
@@ -348,6 +366,65 @@ class IsolateSandbox implements Sandbox {
     if (!mode) throw new IsotelError('ISOTEL_ERR_DEPLOY_NO_HANDLER', `${file} has no fetch handler: export default { fetch(request, env, ctx) { … } }, or addEventListener('fetch', (event) => event.respondWith(…))`, { details: { file } });
     return { codeCacheHit, cachedData: undefined, compileNs, evaluateNs };
   }
+
+  /**
+   * Script form (host/registry/transpile.ts): a classic script whose completion
+   * value is a factory `(require) => exports`. Unlike modules, scripts compile with
+   * V8 code cache: produced on the first load of a version, consumed afterwards.
+   */
+  async #loadScript(source: string, options: LoadOptions): Promise<LoadResult> {
+    const file = options.filename;
+    for (const m of source.matchAll(/\brequire\("((?:[^"\\]|\\.)*)"\)/g)) {
+      const spec = JSON.parse(`"${m[1]}"`) as string;
+      if (!this.#builtins.includes(spec)) {
+        throw new IsotelError('ISOTEL_ERR_DEPLOY_COMPILE', `${file} imports ${JSON.stringify(spec)}, which is not available: a function is one self-contained module (bundle its dependencies); built-in modules are ${this.#builtins.map((b) => JSON.stringify(b)).join(', ') || 'none'}`, { details: { file, import: spec } });
+      }
+    }
+    const t0 = process.hrtime.bigint();
+    const given = options.cachedData;
+    let script: ivm.Script;
+    try {
+      script = await this.#isolate.compileScript(source, {
+        filename: file,
+        produceCachedData: true,
+        ...(given ? { cachedData: new ivm.ExternalCopy(given.buffer.slice(given.byteOffset, given.byteOffset + given.byteLength)) as ivm.ExternalCopy<ArrayBuffer> } : {}),
+      });
+    } catch (e) {
+      throw this.#loadError('ISOTEL_ERR_DEPLOY_COMPILE', e, file);
+    }
+    const codeCacheHit = given !== undefined && (script as { cachedDataRejected?: boolean }).cachedDataRejected !== true;
+    const out = (script as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+    const produced = !codeCacheHit && out ? new Uint8Array(out.copy()) : undefined;
+    const compileNs = process.hrtime.bigint() - t0;
+    const t1 = process.hrtime.bigint();
+    let exportsRef: ivm.Reference<object>;
+    try {
+      const factory = (await script.run(this.#context, { reference: true, timeout: EVALUATE_TIMEOUT_MS })) as ivm.Reference<(require: unknown) => object>;
+      this.#requireRef ??= (await this.#context.evalClosure(
+        'const load = $0; return (spec) => { const m = load(spec); if (m === undefined) throw new TypeError(`module ${JSON.stringify(spec)} is not available`); return m; };',
+        [this.#entry.get('builtinModule')!.derefInto()],
+        { result: { reference: true } },
+      )) as ivm.Reference<(spec: string) => unknown>;
+      exportsRef = (await factory.apply(undefined, [this.#requireRef.derefInto()], { result: { reference: true }, timeout: EVALUATE_TIMEOUT_MS })) as ivm.Reference<object>;
+      factory.release();
+      script.release();
+    } catch (e) {
+      if (this.disposed) throw this.#disposedError();
+      if (e instanceof IsotelError) throw e;
+      if (/timed out/i.test(String((e as Error)?.message))) {
+        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${EVALUATE_TIMEOUT_MS} ms`, { details: { file, timeoutMs: EVALUATE_TIMEOUT_MS } });
+      }
+      throw this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
+    }
+    const env = JSON.stringify(options.env ?? {});
+    const mode = (await this.#entry.get('attach')!.apply(undefined, [exportsRef.derefInto(), env], { result: { copy: true } })) as string;
+    exportsRef.release();
+    const evaluateNs = process.hrtime.bigint() - t1;
+    if (!mode) throw new IsotelError('ISOTEL_ERR_DEPLOY_NO_HANDLER', `${file} has no fetch handler: export default { fetch(request, env, ctx) { … } }, or addEventListener('fetch', (event) => event.respondWith(…))`, { details: { file } });
+    return { codeCacheHit, cachedData: produced, compileNs, evaluateNs };
+  }
+
+  #requireRef: ivm.Reference<(spec: string) => unknown> | undefined;
 
   async #builtinModule(spec: string): Promise<ivm.Module> {
     if (!this.#builtins.includes(spec)) throw new IsotelError('ISOTEL_ERR_DEPLOY_COMPILE', `unknown module ${JSON.stringify(spec)}`, { details: { import: spec } });
@@ -406,7 +483,8 @@ class IsolateSandbox implements Sandbox {
     this.#invocations.set(id, inv);
     const flat: string[] = [];
     for (const [n, v] of request.headers) flat.push(n, v);
-    this.#call('invoke', [id, request.method, request.url, flat, mode, bytes]);
+    if (options.trace) this.#telemetrySink = options.trace.sink;
+    this.#call('invoke', [id, request.method, request.url, flat, mode, bytes, options.trace?.args ?? null]);
     return inv.response.promise;
   }
 

@@ -18,16 +18,32 @@ import type { CreateSandbox, InvokeRequest, InvokeResponse, Sandbox, SandboxOpti
 import type { FunctionLimits } from '../worker/protocol.js';
 import { channels, type ColdStartPhases, type InstanceEvent, type InstanceInfo, type InvocationEvent } from './events.js';
 import type { IsolatePool } from './isolate-pool.js';
+import { SourceMapper } from '../registry/sourcemap.js';
 
 export interface DeployedVersion {
   readonly name: string;
   readonly version: string;
   readonly filename: string;
   readonly source: string;
+  readonly format: 'script' | 'module';
+  readonly sourceMap: string | undefined;
   readonly limits: FunctionLimits;
   readonly env: Readonly<Record<string, string>>;
   /** V8 code cache for `source`, produced once per version. */
   cachedData: Uint8Array | undefined;
+  /** Made on the first error, from sourceMap. */
+  mapper?: SourceMapper | undefined;
+}
+
+/** The error with its locations and stack mapped back to the author's sources. */
+function authorLocations(v: DeployedVersion, e: IsotelError): IsotelError {
+  if (!v.sourceMap) return e;
+  try {
+    v.mapper ??= new SourceMapper(v.filename, v.sourceMap);
+    return v.mapper.error(e);
+  } catch {
+    return e;
+  }
 }
 
 type InstanceState = 'warm' | 'draining' | 'disposed';
@@ -144,10 +160,14 @@ export class InstanceManager {
     const existing = this.#versions.get(v.version);
     if (existing && !existing.retired) return { codeCacheBytes: existing.deployed.cachedData?.byteLength ?? 0, loadMs: 0 };
     const { sandbox } = await this.#acquire(v.limits.memoryLimitMb);
+    const deployed: DeployedVersion = { ...v, cachedData: undefined };
     try {
-      const result = await sandbox.load(v.source, { filename: v.filename, env: v.env });
-      this.#versions.set(v.version, { deployed: { ...v, cachedData: result.cachedData }, instances: [], pendingStart: undefined, waiters: [], retired: false });
+      const result = await sandbox.load(v.source, { filename: v.filename, env: v.env, format: v.format });
+      deployed.cachedData = result.cachedData;
+      this.#versions.set(v.version, { deployed, instances: [], pendingStart: undefined, waiters: [], retired: false });
       return { codeCacheBytes: result.cachedData?.byteLength ?? 0, loadMs: performance.now() - started };
+    } catch (e) {
+      throw e instanceof IsotelError ? authorLocations(deployed, e) : e;
     } finally {
       sandbox.dispose();
     }
@@ -253,7 +273,7 @@ export class InstanceManager {
     } catch (e) {
       if (phases) phases.dispatch = [phases.evaluate[1], process.hrtime.bigint()];
       const reason = abort.signal.aborted && abort.signal.reason instanceof IsotelError ? abort.signal.reason : undefined;
-      const error = reason ?? (e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e }));
+      const error = authorLocations(state.deployed, reason ?? (e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e })));
       this.#afterLimit(instance, error);
       event.status = error.status;
       event.error = error;
@@ -326,7 +346,7 @@ export class InstanceManager {
     if (channels.poolAcquire.hasSubscribers) channels.poolAcquire.publish({ hit, fn: v.name });
     let result;
     try {
-      result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env });
+      result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env, format: v.format });
     } catch (e) {
       sandbox.dispose();
       throw e;

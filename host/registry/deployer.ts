@@ -11,7 +11,7 @@ import { IsotelError } from '../../common/errors.js';
 import { workerFor } from '../gateway/server.js';
 import type { FunctionLimits } from '../worker/protocol.js';
 import { assertFunctionName, versionOf, type FunctionRegistry, type FunctionVersion } from './registry.js';
-import { bundleFunction, transpileFunction } from './transpile.js';
+import { bundleFunction, compileFunctionSource } from './transpile.js';
 
 export interface DeployRequest {
   readonly name: string;
@@ -19,8 +19,6 @@ export interface DeployRequest {
   readonly filename: string;
   readonly limits?: Partial<FunctionLimits>;
   readonly env?: Record<string, string>;
-  /** true when `source` is already bundled JavaScript (deployFile). */
-  readonly bundled?: boolean;
 }
 
 export interface DeployResult {
@@ -29,6 +27,10 @@ export interface DeployResult {
   readonly changed: boolean;
   readonly codeCacheBytes: number;
   readonly loadMs: number;
+}
+
+function deployMessage(fv: FunctionVersion) {
+  return { name: fv.name, version: fv.version, source: fv.source, format: fv.format ?? 'module', sourceMap: fv.sourceMap, filename: fv.filename, limits: fv.limits, env: fv.env } as const;
 }
 
 /** Puts `file:line:column: Name:` in front of a deploy error's message, so a log line alone says where. */
@@ -74,14 +76,14 @@ export class Deployer {
   }
 
   async #deploy(req: DeployRequest): Promise<DeployResult> {
-    const source = req.bundled ? req.source : await transpileFunction(req.source, req.filename);
+    const compiled = await compileFunctionSource(req.source, req.filename);
     const limits: FunctionLimits = { ...this.#defaults, ...req.limits };
     const env = req.env ?? {};
-    const version = versionOf(source, limits, env);
+    const version = versionOf(compiled.code, limits, env);
     const current = this.#registry.get(req.name);
-    const fv: FunctionVersion = { name: req.name, version, filename: req.filename, source, limits, env, deployedAt: new Date().toISOString() };
+    const fv: FunctionVersion = { name: req.name, version, filename: req.filename, source: compiled.code, format: compiled.format, sourceMap: compiled.sourceMap, limits, env, deployedAt: new Date().toISOString() };
     const { codeCacheBytes, loadMs } = await workerFor(req.name, this.#workers)
-      .deploy({ name: fv.name, version, source, filename: fv.filename, limits, env })
+      .deploy(deployMessage(fv))
       .catch((e: unknown) => {
         throw located(e);
       });
@@ -93,7 +95,7 @@ export class Deployer {
   async deployFile(name: string, path: string, options: Pick<DeployRequest, 'limits' | 'env'> = {}): Promise<DeployResult> {
     assertFunctionName(name);
     const source = await bundleFunction(path);
-    return this.deploy({ name, source, filename: basename(path), bundled: true, ...options });
+    return this.deploy({ name, source, filename: basename(path).replace(/\.(c|m)?tsx?$/, '.js'), ...options });
   }
 
   /** Makes an earlier version current again (default: the one active before the current one). */
@@ -106,7 +108,7 @@ export class Deployer {
       if (!target) throw new IsotelError('ISOTEL_ERR_VERSION_NOT_FOUND', `${name} has no earlier version to roll back to`);
       const fv = await this.#registry.version(name, target);
       if (!fv) throw new IsotelError('ISOTEL_ERR_VERSION_NOT_FOUND', `${name} has no version ${JSON.stringify(target)}`);
-      const { codeCacheBytes, loadMs } = await workerFor(name, this.#workers).deploy({ name, version: fv.version, source: fv.source, filename: fv.filename, limits: fv.limits, env: fv.env });
+      const { codeCacheBytes, loadMs } = await workerFor(name, this.#workers).deploy(deployMessage(fv));
       await this.#registry.activate({ ...fv, deployedAt: fv.deployedAt });
       return { name, version: fv.version, changed: current.version !== fv.version, codeCacheBytes, loadMs };
     });
@@ -123,7 +125,7 @@ export class Deployer {
 
   /** Loads already-persisted versions into the workers (host restart). */
   async restore(fv: FunctionVersion): Promise<void> {
-    await workerFor(fv.name, this.#workers).deploy({ name: fv.name, version: fv.version, source: fv.source, filename: fv.filename, limits: fv.limits, env: fv.env });
+    await workerFor(fv.name, this.#workers).deploy(deployMessage(fv));
   }
 }
 

@@ -11,6 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { IsotelError } from '../../common/errors.js';
 import type { FunctionLimits } from '../worker/protocol.js';
+import type { FunctionFormat } from './transpile.js';
 
 export const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -20,6 +21,10 @@ export interface FunctionVersion {
   readonly filename: string;
   /** JavaScript as compiled in the isolate (TypeScript already transpiled). */
   readonly source: string;
+  /** 'script' (a factory the isolate compiles with code cache) or 'module' (uses top-level await). */
+  readonly format: FunctionFormat;
+  /** Source map from `source` back to the author's files. */
+  readonly sourceMap: string | undefined;
   readonly limits: FunctionLimits;
   readonly env: Readonly<Record<string, string>>;
   readonly deployedAt: string;
