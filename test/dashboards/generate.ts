@@ -172,7 +172,7 @@ WHERE err OR timeout OR bitShiftRight(h, 60) % 4 = 0`);
 async function generateMetrics(exec: Exec, o: Required<GenerateOptions>, startMs: number): Promise<void> {
   const F = o.functions.length;
   const H = o.hosts;
-  const M = o.hours * 60;
+  const M = Math.max(1, Math.ceil(o.hours * 60));
   const fnArray = `[${o.functions.map(q).join(',')}]`;
   const startS = Math.floor(startMs / 60_000) * 60;
   const prefix = `ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount, ScopeSchemaUrl, ServiceName, MetricName, MetricDescription, MetricUnit, Attributes, StartTimeUnix, TimeUnix`;

@@ -11,6 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startViewerFixture, type ViewerFixture } from './viewer-fixture.js';
 
+// Callbacks passed to page.evaluate run in the browser; the Node compile target has no DOM types.
+declare const document: any;
+declare const location: any;
+type HTMLElement = any;
+
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -40,10 +45,10 @@ describe('viewer in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIU
   async function panelStates(): Promise<{ id: string; type: string; title: string; state: string; points: number }[]> {
     return page.evaluate(async () => {
       const echarts = (await import('/viewer/vendor/echarts.js' as string)) as { getInstanceByDom(el: HTMLElement): { getOption(): { series?: { data?: unknown[] }[] } } | undefined };
-      return [...document.querySelectorAll<HTMLElement>('section.panel')].map((p) => {
-        const body = p.querySelector<HTMLElement>('.panel-body')!;
+      return [...(document.querySelectorAll('section.panel') as HTMLElement[])].map((p: HTMLElement) => {
+        const body: HTMLElement = p.querySelector('.panel-body');
         const chart = echarts.getInstanceByDom(body);
-        const points = chart ? (chart.getOption().series ?? []).reduce((n, s) => n + (s.data?.filter((d) => d !== null && (Array.isArray(d) ? d[1] !== null : true)).length ?? 0), 0) : 0;
+        const points = chart ? (chart.getOption().series ?? []).reduce((n: number, s: { data?: unknown[] }) => n + (s.data?.filter((d) => d !== null && (Array.isArray(d) ? d[1] !== null : true)).length ?? 0), 0) : 0;
         return { id: p.dataset.panelId!, type: p.dataset.panelType!, title: p.dataset.title!, state: body.dataset.state ?? '', points };
       });
     });
