@@ -43,6 +43,16 @@ export class CryptoOps {
   }
 
   async run(method: string, args: unknown[]): Promise<unknown> {
+    try {
+      return await this.#run(method, args);
+    } catch (e) {
+      // Node 20 names one of its DOMExceptions 'InvalidAccessException'; WebCrypto says InvalidAccessError.
+      if ((e as Error)?.name === 'InvalidAccessException') throw new DOMException((e as Error).message, 'InvalidAccessError');
+      throw e;
+    }
+  }
+
+  async #run(method: string, args: unknown[]): Promise<unknown> {
     const a = args as any[];
     switch (method) {
       case 'digest': return new Uint8Array(await subtle.digest(this.#alg(a[0]), a[1]));

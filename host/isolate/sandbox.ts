@@ -83,6 +83,7 @@ class IsolateSandbox implements Sandbox {
   #pendingOps = 0;
   #idleWaiters: Array<() => void> = [];
   #holds = 0;
+  #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions & SandboxExtras) {
     this.#isolate = isolate;
@@ -229,6 +230,10 @@ class IsolateSandbox implements Sandbox {
         const delta = Math.sign(args[0] as number);
         this.#holds += delta;
         this.#trackOps(delta);
+        // V8 posts the result of async wasm compilation as a foreground task, which isolated-vm runs only when the
+        // isolate is next entered: enter it (a no-op call) every few ms while such work is pending.
+        if (this.#holds > 0) this.#keepAlive ??= setInterval(() => this.#call('complete', [0, true, null]), 2);
+        else if (this.#keepAlive) { clearInterval(this.#keepAlive); this.#keepAlive = undefined; }
         return;
       }
       case 'reqRead': return this.#onReqRead(args[0] as number, args[1] as string);
@@ -400,12 +405,8 @@ class IsolateSandbox implements Sandbox {
     let exportsRef: ivm.Reference<object>;
     try {
       const factory = (await script.run(this.#context, { reference: true, timeout: EVALUATE_TIMEOUT_MS })) as ivm.Reference<(require: unknown) => object>;
-      this.#requireRef ??= (await this.#context.evalClosure(
-        'const load = $0; return (spec) => { const m = load(spec); if (m === undefined) throw new TypeError(`module ${JSON.stringify(spec)} is not available`); return m; };',
-        [this.#entry.get('builtinModule')!.derefInto()],
-        { result: { reference: true } },
-      )) as ivm.Reference<(spec: string) => unknown>;
-      exportsRef = (await factory.apply(undefined, [this.#requireRef.derefInto()], { result: { reference: true }, timeout: EVALUATE_TIMEOUT_MS })) as ivm.Reference<object>;
+      // `require` is the runtime's builtinModule: every specifier was checked above.
+      exportsRef = (await factory.apply(undefined, [this.#entry.get('builtinModule')!.derefInto()], { result: { reference: true }, timeout: EVALUATE_TIMEOUT_MS })) as ivm.Reference<object>;
       factory.release();
       script.release();
     } catch (e) {
@@ -423,8 +424,6 @@ class IsolateSandbox implements Sandbox {
     if (!mode) throw new IsotelError('ISOTEL_ERR_DEPLOY_NO_HANDLER', `${file} has no fetch handler: export default { fetch(request, env, ctx) { … } }, or addEventListener('fetch', (event) => event.respondWith(…))`, { details: { file } });
     return { codeCacheHit, cachedData: produced, compileNs, evaluateNs };
   }
-
-  #requireRef: ivm.Reference<(spec: string) => unknown> | undefined;
 
   async #builtinModule(spec: string): Promise<ivm.Module> {
     if (!this.#builtins.includes(spec)) throw new IsotelError('ISOTEL_ERR_DEPLOY_COMPILE', `unknown module ${JSON.stringify(spec)}`, { details: { import: spec } });
@@ -569,6 +568,7 @@ class IsolateSandbox implements Sandbox {
     if (wasDisposed) return;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
+    if (this.#keepAlive) clearInterval(this.#keepAlive);
     this.#egress.dispose();
     this.#crypto.dispose();
     const err = this.#disposedError();
