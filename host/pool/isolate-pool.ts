@@ -6,6 +6,8 @@
 import type { CreateSandbox, Sandbox, SandboxOptions } from '../isolate/api.js';
 import type { Logger } from '../../common/log.js';
 
+const REFILL_DELAY_MS = 25;
+
 export class IsolatePool {
   readonly #ready: Sandbox[] = [];
   readonly #create: CreateSandbox;
@@ -13,6 +15,7 @@ export class IsolatePool {
   readonly #target: number;
   readonly #log: Logger;
   #filling = false;
+  #refillTimer: NodeJS.Timeout | undefined;
   #closed = false;
   misses = 0;
   hits = 0;
@@ -32,10 +35,21 @@ export class IsolatePool {
     return this.#options.memoryLimitMb;
   }
 
-  /** Takes a ready isolate, or creates one on the spot (a pool miss) when none is left. */
+  /**
+   * Takes a ready isolate, or creates one on the spot (a pool miss) when none is
+   * left. The refill starts a little later: creating an isolate is tens of
+   * milliseconds of CPU, and on a small machine it would slow the very cold start
+   * that triggered it.
+   */
   async take(): Promise<{ sandbox: Sandbox; hit: boolean }> {
     const sandbox = this.#ready.pop();
-    this.refill();
+    if (!this.#refillTimer) {
+      this.#refillTimer = setTimeout(() => {
+        this.#refillTimer = undefined;
+        this.refill();
+      }, REFILL_DELAY_MS);
+      this.#refillTimer.unref();
+    }
     if (sandbox) {
       this.hits++;
       return { sandbox, hit: true };
@@ -77,6 +91,7 @@ export class IsolatePool {
 
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#refillTimer);
     for (const s of this.#ready.splice(0)) s.dispose();
   }
 }
