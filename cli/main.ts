@@ -106,6 +106,21 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   program
+    .command('tail')
+    .description('live stream of invocations and log lines, like `wrangler tail` (Ctrl-C to stop)')
+    .argument('[function]', 'only this function')
+    .addOption(new Option('--viewer-port <port>', 'collector viewer / query API port').env('ISOTEL_VIEWER_PORT').default('8788'))
+    .option('--bind <address>', 'collector address', '127.0.0.1')
+    .option('--json', 'one JSON object per line')
+    .action(async (fn: string | undefined, o: { viewerPort: string; bind: string; json?: boolean }) => {
+      const { tailCommand } = await import('./commands/tail.js');
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      process.once('SIGTERM', () => abort.abort());
+      await tailCommand(fn, { viewerUrl: `http://${o.bind}:${o.viewerPort}`, json: o.json === true, signal: abort.signal });
+    });
+
+  program
     .command('run')
     .description('run a script in a fresh isolate with the full runtime; console to stdout/stderr')
     .argument('<script>', 'a classic script (or an ES module with --module)')
