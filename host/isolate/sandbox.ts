@@ -40,7 +40,6 @@ interface Invocation {
   readonly id: string;
   readonly response: Deferred<InvokeResponse>;
   readonly done: Deferred<void>;
-  body: AsyncIterator<Uint8Array> | null;
   settled: boolean;
   cleanup: () => void;
 }
@@ -70,6 +69,8 @@ class IsolateSandbox implements Sandbox {
   readonly #invocations = new Map<string, Invocation>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
   readonly #pulls = new Map<number, Deferred<Uint8Array | null>>();
+  /** Request bodies being streamed into the isolate, by invocation id (outlive 'done' when a response pipes them). */
+  readonly #requestBodies = new Map<string, AsyncIterator<Uint8Array>>();
   readonly #crypto = new CryptoOps();
   readonly #egress: EgressOps;
   readonly #timeOrigin = performance.now();
@@ -238,9 +239,8 @@ class IsolateSandbox implements Sandbox {
       }
       case 'reqRead': return this.#onReqRead(args[0] as number, args[1] as string);
       case 'reqCancel': {
-        const inv = this.#invocations.get(args[0] as string);
-        const it = inv?.body;
-        if (inv) inv.body = null;
+        const it = this.#requestBodies.get(args[0] as string);
+        this.#requestBodies.delete(args[0] as string);
         it?.return?.().catch(() => {});
         return;
       }
@@ -263,13 +263,12 @@ class IsolateSandbox implements Sandbox {
   }
 
   #onReqRead(id: number, invocationId: string): void {
-    const inv = this.#invocations.get(invocationId);
-    const it = inv?.body;
+    const it = this.#requestBodies.get(invocationId);
     if (!it) { this.#complete(id, true, null); return; }
     this.#trackOps(1);
     it.next().then(
       (r) => {
-        if (r.done) { if (inv) inv.body = null; this.#complete(id, true, null); return; }
+        if (r.done) { this.#requestBodies.delete(invocationId); this.#complete(id, true, null); return; }
         const v = r.value;
         if (!(v instanceof Uint8Array)) throw new TypeError('request body chunks must be Uint8Array');
         this.#complete(id, true, v);
@@ -459,18 +458,18 @@ class IsolateSandbox implements Sandbox {
     if (this.#invocations.has(id)) return Promise.reject(new IsotelError('ISOTEL_ERR_INTERNAL', `invocation id ${id} is already in flight in this sandbox`));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortedError(signal));
-    const inv: Invocation = { id, response: deferred(), done: deferred(), body: null, settled: false, cleanup: () => {} };
+    const inv: Invocation = { id, response: deferred(), done: deferred(), settled: false, cleanup: () => {} };
     inv.done.promise.catch(() => {});
     let mode: BodyMode = BODY_NONE;
     let bytes: Uint8Array | null = null;
     const b = request.body;
     if (b instanceof Uint8Array) { mode = BODY_BYTES; bytes = b; }
-    else if (b !== null && b !== undefined) { mode = BODY_STREAM; inv.body = b[Symbol.asyncIterator](); }
+    else if (b !== null && b !== undefined) { mode = BODY_STREAM; this.#requestBodies.set(id, b[Symbol.asyncIterator]()); }
     if (signal) {
       const onAbort = () => {
         this.#call('abort', [id, String((signal.reason as Error)?.message ?? 'aborted')]);
-        const it = inv.body;
-        inv.body = null;
+        const it = this.#requestBodies.get(id);
+        this.#requestBodies.delete(id);
         it?.return?.().catch(() => {});
         if (!inv.settled) { inv.settled = true; inv.response.reject(abortedError(signal)); }
         inv.done.reject(abortedError(signal));
@@ -575,10 +574,11 @@ class IsolateSandbox implements Sandbox {
     for (const inv of this.#invocations.values()) {
       if (!inv.settled) { inv.settled = true; inv.response.reject(err); }
       inv.done.reject(err);
-      inv.body?.return?.().catch(() => {});
       inv.cleanup();
     }
     this.#invocations.clear();
+    for (const it of this.#requestBodies.values()) it.return?.().catch(() => {});
+    this.#requestBodies.clear();
     for (const p of this.#pulls.values()) p.reject(err);
     this.#pulls.clear();
     this.#pendingOps = 0;

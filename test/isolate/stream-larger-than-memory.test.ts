@@ -67,3 +67,15 @@ test('a stream that errors mid-way fails the host iterator with the error', asyn
   await assert.rejects(async () => { for await (const _ of r.body as AsyncIterable<Uint8Array>) { /* drain */ } }, /disk on fire/);
   sandbox.dispose();
 });
+
+test('a request body piped straight into the response streams 64 MiB through a 16 MiB isolate, after the handler returned', async () => {
+  const { sandbox } = await loaded(`export default { fetch(request) { return new Response(request.body.pipeThrough(new TransformStream())); } }`, { memoryLimitMb: 16 });
+  const chunk = new Uint8Array(MIB).fill(9);
+  async function* body() { for (let i = 0; i < 64; i++) yield chunk; }
+  const r = await sandbox.invoke(req('http://fn.test/', { method: 'POST', body: body() }), { invocationId: id() });
+  await r.waitUntil; // 'done' comes before the body has streamed: the body must keep flowing after it
+  let total = 0;
+  for await (const c of r.body as AsyncIterable<Uint8Array>) total += c.byteLength;
+  assert.equal(total, 64 * MIB);
+  sandbox.dispose();
+});
