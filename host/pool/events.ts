@@ -6,7 +6,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import type { IsotelError } from '../../common/errors.js';
-import type { HeaderList } from '../isolate/api.js';
+import type { HeaderList, InvokeTrace } from '../isolate/api.js';
 
 export interface InstanceInfo {
   readonly fn: string;
@@ -42,6 +42,8 @@ export interface InvocationEvent {
   endHr?: bigint;
   cpuTimeNs?: bigint;
   telemetry?: unknown;
+  /** Set by a telemetry subscriber on invoke:start: the isolate traces the invocation under this context (host/telemetry/bridge.ts). */
+  trace?: InvokeTrace;
 }
 
 export interface InstanceEvent {

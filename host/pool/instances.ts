@@ -266,7 +266,7 @@ export class InstanceManager {
     };
 
     try {
-      const response = await Promise.race([instance.sandbox.invoke(request, { invocationId, signal: abort.signal }), limitHit]);
+      const response = await Promise.race([instance.sandbox.invoke(request, { invocationId, signal: abort.signal, ...(event.trace ? { trace: event.trace } : {}) }), limitHit]);
       if (phases) phases.dispatch = [phases.evaluate[1], process.hrtime.bigint()];
       event.status = response.status;
       return { response, event, signal: abort.signal, done };

@@ -19,6 +19,9 @@ import { channels, type InstanceEvent, type InvocationEvent } from '../pool/even
 import type { IsolatePool } from '../pool/isolate-pool.js';
 import type { InstanceManager } from '../pool/instances.js';
 import { createSpanExporter, createSpanProcessor, otlpBaseUrl } from './exporters.js';
+import { createAuthorMetrics } from './author-metrics.js';
+import { createTelemetryBridge } from './bridge.js';
+import { createLogPipeline } from './logs.js';
 import { startHostMetrics } from './metrics.js';
 import { instanceResource } from './resource.js';
 
@@ -50,6 +53,14 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
   const propagator = new W3CTraceContextPropagator();
   const hostMetrics = startHostMetrics(baseUrl, opts.workerId);
   const tracers = new Map<string, { provider: BasicTracerProvider; tracer: Tracer }>();
+  // Author telemetry from inside the isolates (bridge.ts): spans through the same processor, logs and metrics beside it.
+  const bridge = createTelemetryBridge({
+    spanProcessor: processor,
+    logs: createLogPipeline({ baseUrl }),
+    metrics: createAuthorMetrics({ baseUrl, intervalMs: Number(process.env.OTEL_METRIC_EXPORT_INTERVAL ?? 10_000), log: opts.log }),
+    resourceFor: (instance) => instanceResource(instance, opts.workerId),
+    log: opts.log,
+  });
 
   const tracerFor = (event: InvocationEvent | InstanceEvent): Tracer => {
     const id = event.instance.instanceId;
@@ -86,6 +97,7 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
       parent,
     );
     event.telemetry = { span, context: trace.setSpan(parent, span) } satisfies InvocationTelemetry;
+    event.trace = bridge.invocationStarted(event, span);
   };
 
   const onEnd = (message: unknown): void => {
@@ -94,6 +106,7 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
     const t = event.telemetry as InvocationTelemetry | undefined;
     if (!t) return;
     const { span } = t;
+    bridge.invocationEnded(event, span);
     const end = event.endHr !== undefined ? hr(hrToUnixNano(event.endHr)) : undefined;
     if (event.status !== undefined) span.setAttribute(ATTR.httpResponseStatusCode, event.status);
     if (event.cpuTimeNs !== undefined) span.setAttribute(ATTR.cpuTimeNs, Number(event.cpuTimeNs));
@@ -127,6 +140,7 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
   const onDispose = (message: unknown): void => {
     // Ended spans keep their own Resource reference; the provider is no longer needed.
     tracers.delete((message as InstanceEvent).instance.instanceId);
+    bridge.instanceDisposed((message as InstanceEvent).instance.instanceId);
   };
 
   channels.invokeStart.subscribe(onStart);
@@ -134,7 +148,7 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
   channels.instanceDispose.subscribe(onDispose);
 
   return {
-    // Exported as OpenTelemetry log records by the in-isolate telemetry work (issue 5).
+    // Lines of traced invocations reach the bridge with their trace and span ids (TelemetrySink.log), not through here.
     onConsole: () => {},
     observe: (source) =>
       hostMetrics.observe(() => {
@@ -150,13 +164,13 @@ export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchem
         };
       }),
     flush: async () => {
-      await Promise.all([processor.forceFlush(), hostMetrics.flush()]);
+      await Promise.all([processor.forceFlush(), hostMetrics.flush(), bridge.flush()]);
     },
     shutdown: async () => {
       channels.invokeStart.unsubscribe(onStart);
       channels.invokeEnd.unsubscribe(onEnd);
       channels.instanceDispose.unsubscribe(onDispose);
-      await Promise.all([processor.shutdown(), hostMetrics.shutdown()]);
+      await Promise.all([processor.shutdown(), hostMetrics.shutdown(), bridge.shutdown()]);
     },
   };
 }

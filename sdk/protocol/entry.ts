@@ -14,6 +14,8 @@
  * `entry.complete(id, ok, value)`.
  */
 
+import type { InvokeTraceArgs } from './telemetry.js';
+
 /** Name of the global the host sets before running the runtime script; the runtime captures and deletes it. */
 export const BOOTSTRAP_GLOBAL = '__isotel_bootstrap';
 
@@ -37,8 +39,8 @@ export interface Bootstrap {
 
 /** isolate → host messages. */
 export type Op =
-  /** console output: severityNumber, invocationId ('' = none), message */
-  | ['console', number, string, string]
+  /** console output: severityNumber, invocationId ('' = none), message[, traceId, spanId, traceFlags when the line is a log record of a traced invocation] */
+  | ['console', number, string, string, ...unknown[]]
   /** handler finished: invocationId, status, statusText, flat headers, body mode, bytes | stream id */
   | ['respond', string, number, string, string[], BodyMode, Uint8Array | number | null]
   /** handler failed: invocationId, kind ('threw' | 'bad_response'), name, message, stack */
@@ -59,7 +61,9 @@ export type Op =
   | ['crypto', number, string, unknown[]] // id, SubtleCrypto method, arguments (CryptoKeys as {__key: handle}) → result
   | ['cryptoRelease', number] // a CryptoKey handle the isolate garbage-collected (no answer)
   | ['uncaught', string, string, string] // name, message, stack of an error nobody handled
-  | ['hold', number]; // +1/-1: work the host cannot see is pending (async wasm compilation); `isotel run` waits for it
+  | ['hold', number] // +1/-1: work the host cannot see is pending (async wasm compilation); `isotel run` waits for it
+  /** drained author telemetry: invocationId, TelemetryBatch as JSON (sdk/protocol/telemetry.ts) */
+  | ['telemetry', string, string];
 
 export type OpName = Op[0];
 
@@ -69,7 +73,8 @@ export interface RuntimeEntry {
   warmup(): void;
   /** After the function module (or classic script) evaluated: finds the handler. Returns 'module' | 'service-worker' | '' (none). */
   attach(namespace: object | undefined, envJson: string): string;
-  invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null): void;
+  /** `trace`: the invocation span's context and telemetry limits for a traced invocation, null when telemetry is off (sdk/protocol/telemetry.ts). */
+  invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null, trace?: InvokeTraceArgs | null): void;
   /** Pull the next chunk of response stream `streamId`; answered by op 'chunk'. */
   pull(streamId: number): void;
   cancel(streamId: number, reason: string): void;

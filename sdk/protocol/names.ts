@@ -59,6 +59,11 @@ export const ATTR = {
   errorCode: 'isotel.error.code',
   droppedSpans: 'isotel.telemetry.dropped_spans',
   droppedLogs: 'isotel.telemetry.dropped_logs',
+  droppedEvents: 'isotel.telemetry.dropped_events',
+  droppedAttributes: 'isotel.telemetry.dropped_attributes',
+  droppedMetricPoints: 'isotel.telemetry.dropped_metric_points',
+  /** Kind of telemetry item on `isotel.telemetry.dropped` (span, event, attribute, log, metric_point, batch). */
+  telemetryKind: 'isotel.telemetry.kind',
 } as const;
 
 /** Metric names. faas.* follow the FaaS semantic conventions; isotel.* are density metrics semconv lacks. */

@@ -143,10 +143,16 @@ export function format(args: unknown[]): string {
 let groupIndent = '';
 const counts = new Map<string, number>();
 const timings = new Map<string, number>();
+// Telemetry of console lines (40_otel.ts): [] untraced, [traceId, spanId, flags] a log record, null over the invocation's limit.
+let consoleTelemetry: () => readonly unknown[] | null = () => [];
+export function setConsoleTelemetry(fn: () => readonly unknown[] | null): void { consoleTelemetry = fn; }
 function emit(severity: number, args: unknown[]): void {
+  const t = consoleTelemetry();
+  if (t === null) return;
   let msg = format(args);
   if (groupIndent) msg = msg.split('\n').map((l) => groupIndent + l).join('\n');
-  op('console', severity, currentInvocation(), msg);
+  if (t.length) op('console', severity, currentInvocation(), msg, ...t);
+  else op('console', severity, currentInvocation(), msg);
 }
 const DEBUG = 5, INFO = 9, WARN = 13, ERROR = 17;
 const consoleObject = {

@@ -13,6 +13,10 @@ import { Request, type RequestInfo, type RequestInit, makeResponse, rs, type Res
 
 let currentInvocation: () => string = () => '';
 export function setFetchInvocationLookup(fn: () => string): void { currentInvocation = fn; }
+/** Set by 40_otel.ts: starts the CLIENT span and injects trace headers into the flat list (null: untraced). */
+type FetchTelemetry = (method: string, url: string, headers: string[]) => { response(status: number): void; error(e: unknown): void } | null;
+let fetchTelemetry: FetchTelemetry = () => null;
+export function setFetchTelemetry(fn: FetchTelemetry): void { fetchTelemetry = fn; }
 
 // ---- outgoing streams the host pulls from (response bodies and fetch request bodies)
 const outStreams = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
@@ -84,11 +88,14 @@ async function fetchImpl(input: RequestInfo, init?: RequestInit): Promise<Respon
     op('fetchAbort', id);
     if (mode === BODY_STREAM) cancelOutStream(payload as number, 'aborted');
   });
+  const flatHeaders = headersToFlat(s.headers);
+  const traced = fetchTelemetry(s.method, s.url, flatHeaders);
   const result = new Promise<Response>((resolve, reject) => {
-    const onAbort = addAbortAlgorithm(s.signal, () => reject(s.signal.reason));
-    asyncOpWithId<[number, string, string[], string, boolean, number]>(id, 'fetch', currentInvocation(), s.method, s.url, headersToFlat(s.headers), mode, payload, s.redirect).then(
+    const onAbort = addAbortAlgorithm(s.signal, () => { traced?.error(s.signal.reason); reject(s.signal.reason); });
+    asyncOpWithId<[number, string, string[], string, boolean, number]>(id, 'fetch', currentInvocation(), s.method, s.url, flatHeaders, mode, payload, s.redirect).then(
       ([status, statusText, headers, url, redirected, bodyId]) => {
         onAbort();
+        traced?.response(status);
         let body: BodyState | null = null;
         if (bodyId >= 0) {
           const stream = hostStream(() => asyncOp<Uint8Array | null>('fetchRead', bodyId), () => op('fetchCancel', bodyId));
@@ -97,7 +104,7 @@ async function fetchImpl(input: RequestInfo, init?: RequestInit): Promise<Respon
         }
         resolve(makeResponse(status, statusText, headersFromFlat(headers, 'immutable'), body, url, redirected));
       },
-      (e: unknown) => { onAbort(); reject(aborted ? s.signal.reason : e); },
+      (e: unknown) => { onAbort(); if (!aborted) traced?.error(e); reject(aborted ? s.signal.reason : e); },
     );
   });
   try { return await result; } finally { stopAbort(); }

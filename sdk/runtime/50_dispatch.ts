@@ -13,6 +13,8 @@ import { Request, Response, makeIncomingRequest, rsp } from './22_request_respon
 import { Headers } from './20_headers.js';
 import { URL } from './04_url.js';
 import { bodyForHost, cancelOutStream, hostStream, pullOutStream, setFetchInvocationLookup } from './30_fetch.js';
+import { otelApiModule, otelInvocationEnd, otelInvocationResponded, otelInvocationStart, setOtelInvocationLookup } from './40_otel.js';
+import type { InvokeTraceArgs } from '../protocol/telemetry.js';
 
 const DOMExc = (globalThis as any).DOMException as new (m?: string, n?: string) => Error;
 
@@ -28,6 +30,7 @@ function lookup(): string {
 }
 setInvocationLookup(lookup);
 setFetchInvocationLookup(lookup);
+setOtelInvocationLookup(lookup);
 
 // ---- FetchEvent (service-worker style; an extension beyond ECMA-429)
 const fetchEventState = new WeakMap<object, { request: Request; respond: ((r: unknown) => void) | null; waitUntil: (p: unknown) => void; responded: boolean }>();
@@ -104,9 +107,10 @@ function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-function invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null): void {
+function invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null, trace?: InvokeTraceArgs | null): void {
   const { request, abort } = makeIncomingRequest(method, url, headersFromFlat(headers, 'request'), requestBody(invocationId, bodyMode, body));
   active.set(invocationId, { abort });
+  otelInvocationStart(invocationId, trace);
   const waits: Promise<unknown>[] = [];
   let responded = false;
   const waitUntil = (p: unknown) => { waits.push(Promise.resolve(p).then(undefined, (e: unknown) => reportException(e))); };
@@ -114,17 +118,20 @@ function invoke(invocationId: string, method: string, url: string, headers: stri
     // waitUntil may be called while earlier promises settle: drain until no new ones.
     for (let n = 0; n < waits.length; n = waits.length) await Promise.all(waits.slice(n));
     active.delete(invocationId);
+    otelInvocationEnd(invocationId);
     op('done', invocationId);
   };
   const onResult = (value: unknown) => {
     if (responded) return;
     responded = true;
+    otelInvocationResponded(invocationId);
     respond(invocationId, value);
     finish();
   };
   const onError = (e: unknown) => {
     if (responded) return;
     responded = true;
+    otelInvocationResponded(invocationId);
     op('fail', invocationId, 'threw', ...errorRecord(e));
     finish();
   };
@@ -154,6 +161,7 @@ type EventTarget = import('./02_events.js').EventTarget;
 
 const builtins: Record<string, object> = {
   'isotel:runtime': Object.freeze({ name: RUNTIME_NAME, userAgent: RUNTIME_NAME }),
+  '@opentelemetry/api': otelApiModule,
 };
 
 /**
@@ -200,6 +208,7 @@ export const entry: RuntimeEntry = {
   cancel: cancelOutStream,
   abort(invocationId, reason) {
     active.get(invocationId)?.abort(new DOMExc(reason || 'The invocation was aborted', 'AbortError'));
+    otelInvocationEnd(invocationId);
   },
   complete: completeOp,
   unhandledRejection(name, message, stack) {

@@ -17,6 +17,7 @@ import './31_crypto.js';
 import './32_compression.js';
 import './33_messaging.js';
 import './34_wasm_urlpattern.js';
+import './40_otel.js';
 import { entry } from './50_dispatch.js';
 
 // The bundle's completion value is this module's namespace: the RuntimeEntry methods (sdk/protocol/entry.ts).

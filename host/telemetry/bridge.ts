@@ -1,0 +1,238 @@
+/**
+ * The host side of author telemetry (issue 5). Pipeline stages, in order:
+ *
+ *   ingest   — the isolate drains ended spans and metric measurements as one JSON
+ *              batch per invocation (sdk/protocol/telemetry.ts), and console lines of
+ *              traced invocations with their trace and span ids;
+ *   process  — each span gets its instance's Resource (built once per instance) and the
+ *              scope the author named; guard-rail drops become invocation-span
+ *              attributes and the `isotel.telemetry.dropped` metric;
+ *   export   — spans go to the worker's ONE shared BatchSpanProcessor/OTLP exporter
+ *              (the same one the invocation spans use), log records to the shared log
+ *              processor (logs.ts), measurements to the per-version meters collected by
+ *              one loop and one exporter (author-metrics.ts).
+ *
+ * Nothing here blocks or fails an invocation: every queue is bounded (the SDK
+ * processors drop and count when the collector is down) and a bad batch is dropped,
+ * counted and logged once.
+ */
+import { TraceFlags, createTraceState, type Attributes, type HrTime, type Link, type Span, type SpanContext } from '@opentelemetry/api';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { Logger } from '@opentelemetry/api-logs';
+import type { Logger as IsotelLogger } from '../../common/log.js';
+import { ATTR, RESOURCE } from '../../sdk/protocol/names.js';
+import { DEFAULT_TELEMETRY_LIMITS, TELEMETRY_VERSION, traceArgs, type DropCounts, type EventRecord, type FlatAttributes, type LinkRecord, type SpanRecord, type TelemetryBatch, type TelemetryLimits } from '../../sdk/protocol/telemetry.js';
+import type { ConsoleRecord, HeaderList, InvokeTrace, TelemetrySink } from '../isolate/api.js';
+import type { InstanceInfo, InvocationEvent } from '../pool/events.js';
+import { toAttributes, type AuthorMetrics } from './author-metrics.js';
+import type { LogPipeline } from './logs.js';
+
+export interface TelemetryBridgeOptions {
+  /** The worker's shared span processor (the one the invocation spans go through). */
+  readonly spanProcessor: SpanProcessor;
+  readonly logs: LogPipeline;
+  readonly metrics: AuthorMetrics;
+  /** The Resource of a function instance (host/telemetry/resource.ts). */
+  readonly resourceFor: (instance: InstanceInfo) => Resource;
+  readonly log: IsotelLogger;
+  readonly limits?: TelemetryLimits;
+}
+
+export interface TelemetryBridge {
+  /** invoke:start — what the sandbox needs to trace the invocation under `span` (the invocation span). */
+  invocationStarted(event: InvocationEvent, span: Span): InvokeTrace;
+  /** invoke:end, before the invocation span ends — puts this invocation's drop counts on it. */
+  invocationEnded(event: InvocationEvent, span: Span): void;
+  instanceDisposed(instanceId: string): void;
+  /** Batches that could not be read (never expected: a runtime/host version mismatch). */
+  readonly badBatches: number;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Unix time of `origin + rel` milliseconds as HrTime, without losing sub-microsecond precision to one big double. */
+function hrAt(originSec: number, originRemMs: number, rel: number): HrTime {
+  const ms = originRemMs + rel;
+  const whole = Math.floor(ms / 1000);
+  let ns = Math.round((ms - whole * 1000) * 1e6);
+  let sec = originSec + whole;
+  if (ns >= 1e9) { sec += 1; ns -= 1e9; }
+  return [sec, ns];
+}
+function hrDiff(a: HrTime, b: HrTime): HrTime {
+  let sec = b[0] - a[0];
+  let ns = b[1] - a[1];
+  if (ns < 0) { sec -= 1; ns += 1e9; }
+  return [sec, ns];
+}
+function traceStateOf(s: string): SpanContext['traceState'] {
+  if (!s) return undefined;
+  try { return createTraceState(s); } catch { return undefined; }
+}
+
+interface InstanceState {
+  readonly info: InstanceInfo;
+  readonly resource: Resource;
+  readonly metricsKey: string;
+  readonly metricsResource: () => Resource;
+  logger: Logger | undefined;
+  readonly sink: TelemetrySink;
+  scopes: Array<{ name: string; version?: string; schemaUrl?: string }>;
+}
+
+interface LiveInvocation {
+  readonly drops: DropCounts;
+}
+
+export function createTelemetryBridge(options: TelemetryBridgeOptions): TelemetryBridge {
+  const limits = options.limits ?? DEFAULT_TELEMETRY_LIMITS;
+  const instances = new Map<string, InstanceState>();
+  const live = new Map<string, LiveInvocation>();
+  /** Resources for metrics: per function version, without per-instance ids (cardinality). */
+  const versionResources = new Map<string, Resource>();
+  let badBatches = 0;
+
+  const versionResource = (state: InstanceState): Resource => {
+    let r = versionResources.get(state.metricsKey);
+    if (!r) {
+      const attrs: Attributes = { ...state.resource.attributes };
+      delete attrs[RESOURCE.serviceInstanceId];
+      delete attrs[RESOURCE.faasInstance];
+      r = resourceFromAttributes(attrs);
+      versionResources.set(state.metricsKey, r);
+    }
+    return r;
+  };
+
+  const onBad = (state: InstanceState, why: string): void => {
+    if (badBatches++ === 0) options.log.error('dropped an unreadable telemetry batch from an isolate (further ones are only counted in badBatches)', { fn: state.info.fn, why });
+  };
+
+  const ingest = (state: InstanceState, invocationId: string, json: string): void => {
+    let batch: TelemetryBatch;
+    try { batch = JSON.parse(json) as TelemetryBatch; } catch (e) { onBad(state, (e as Error).message); return; }
+    if (batch?.v !== TELEMETRY_VERSION || !Array.isArray(batch.s) || !Array.isArray(batch.sc)) { onBad(state, `version ${String(batch?.v)}`); return; }
+    // Scopes are resent whole: keep the converted table, extend it when it grew.
+    for (let i = state.scopes.length; i < batch.sc.length; i++) {
+      const [name, version, schemaUrl] = batch.sc[i]!;
+      state.scopes.push({ name, ...(version ? { version } : {}), ...(schemaUrl ? { schemaUrl } : {}) });
+    }
+    const originSec = Math.floor(batch.o / 1000);
+    const originRemMs = batch.o - originSec * 1000;
+    for (const rec of batch.s) {
+      try {
+        options.spanProcessor.onEnd(toReadableSpan(state, rec, originSec, originRemMs));
+      } catch (e) {
+        onBad(state, (e as Error).message);
+      }
+    }
+    if (batch.p.length) options.metrics.record(state.metricsKey, state.metricsResource, batch.sc, batch.i, batch.p);
+    const d = batch.d;
+    if (d[0] || d[1] || d[2] || d[3] || d[4]) {
+      options.metrics.dropped(state.metricsKey, state.metricsResource, d);
+      const inv = live.get(invocationId);
+      if (inv) for (let i = 0; i < 5; i++) inv.drops[i] = inv.drops[i]! + d[i]!;
+    }
+  };
+
+  const toReadableSpan = (state: InstanceState, r: SpanRecord, originSec: number, originRemMs: number): ReadableSpan => {
+    const [scope, traceId, spanId, parentSpanId, traceFlags, traceState, name, kind, startMs, endMs, statusCode, statusMessage, attrs, events, links, droppedAttributes, droppedEvents, droppedLinks, parentIsRemote] = r;
+    const sc: SpanContext = { traceId, spanId, traceFlags: traceFlags & TraceFlags.SAMPLED, isRemote: false };
+    const ts = traceStateOf(traceState);
+    if (ts) sc.traceState = ts;
+    const startTime = hrAt(originSec, originRemMs, startMs);
+    const endTime = hrAt(originSec, originRemMs, endMs);
+    return {
+      name,
+      kind,
+      spanContext: () => sc,
+      ...(parentSpanId ? { parentSpanContext: { traceId, spanId: parentSpanId, traceFlags: sc.traceFlags, isRemote: parentIsRemote } } : {}),
+      startTime,
+      endTime,
+      duration: hrDiff(startTime, endTime),
+      status: statusCode === 2 ? { code: 2, message: statusMessage } : { code: statusCode },
+      attributes: toAttributes(attrs),
+      links: links.map((l: LinkRecord): Link => {
+        const ctx: SpanContext = { traceId: l[0], spanId: l[1], traceFlags: l[2] };
+        const lts = traceStateOf(l[3]);
+        if (lts) ctx.traceState = lts;
+        return { context: ctx, attributes: toAttributes(l[4]), droppedAttributesCount: l[5] };
+      }),
+      events: events.map((e: EventRecord): TimedEvent => ({ name: e[0], time: hrAt(originSec, originRemMs, e[1]), attributes: toAttributes(e[2] as FlatAttributes), droppedAttributesCount: e[3] })),
+      ended: true,
+      resource: state.resource,
+      instrumentationScope: state.scopes[scope] ?? { name: 'unknown' },
+      droppedAttributesCount: droppedAttributes,
+      droppedEventsCount: droppedEvents,
+      droppedLinksCount: droppedLinks,
+    };
+  };
+
+  const stateFor = (info: InstanceInfo): InstanceState => {
+    let state = instances.get(info.instanceId);
+    if (state) return state;
+    const resource = options.resourceFor(info);
+    const s: InstanceState = {
+      info,
+      resource,
+      metricsKey: `${info.fn}\u0000${info.version}`,
+      metricsResource: () => versionResource(s),
+      logger: undefined,
+      scopes: [],
+      sink: {
+        batch: (invocationId, json) => {
+          try { ingest(s, invocationId, json); } catch (e) { onBad(s, (e as Error).message); }
+        },
+        log: (record: ConsoleRecord, traceId, spanId, traceFlags) => {
+          try {
+            s.logger ??= options.logs.loggerFor(s.resource);
+            options.logs.emit(s.logger, record, traceId, spanId, traceFlags);
+          } catch (e) {
+            onBad(s, (e as Error).message);
+          }
+        },
+      },
+    };
+    state = s;
+    instances.set(info.instanceId, state);
+    return state;
+  };
+
+  return {
+    invocationStarted(event, span) {
+      const state = stateFor(event.instance);
+      const sc = span.spanContext();
+      live.set(event.invocationId, { drops: [0, 0, 0, 0, 0] });
+      const traceparent = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & TraceFlags.SAMPLED}`;
+      return { args: traceArgs(traceparent, sc.traceState?.serialize() ?? '', headerValue(event.headers, 'baggage'), limits), sink: state.sink };
+    },
+    invocationEnded(event, span) {
+      const inv = live.get(event.invocationId);
+      if (!inv) return;
+      live.delete(event.invocationId);
+      const d = inv.drops;
+      if (d[0]) span.setAttribute(ATTR.droppedSpans, d[0]);
+      if (d[1]) span.setAttribute(ATTR.droppedEvents, d[1]);
+      if (d[2]) span.setAttribute(ATTR.droppedAttributes, d[2]);
+      if (d[3]) span.setAttribute(ATTR.droppedLogs, d[3]);
+      if (d[4]) span.setAttribute(ATTR.droppedMetricPoints, d[4]);
+    },
+    instanceDisposed(instanceId) {
+      instances.delete(instanceId);
+    },
+    get badBatches() { return badBatches; },
+    flush: async () => {
+      await Promise.all([options.logs.flush(), options.metrics.flush()]);
+    },
+    shutdown: async () => {
+      await Promise.all([options.logs.shutdown(), options.metrics.shutdown()]);
+    },
+  };
+}
+
+function headerValue(headers: HeaderList, name: string): string {
+  const values: string[] = [];
+  for (const [k, v] of headers) if (k.toLowerCase() === name) values.push(v);
+  return values.join(',');
+}
