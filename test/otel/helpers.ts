@@ -38,7 +38,7 @@ export interface Traced {
 let seq = 0;
 const propagator = new W3CTraceContextPropagator();
 
-export async function traced(source: string, opts: { limits?: Partial<TelemetryLimits>; fn?: string } = {}): Promise<Traced> {
+export async function traced(source: string, opts: { limits?: Partial<TelemetryLimits>; fn?: string; egressAllow?: string[] } = {}): Promise<Traced> {
   const log = createLogger('otel-test');
   const spans = new InMemorySpanExporter();
   const processor = new SimpleSpanProcessor(spans);
@@ -52,7 +52,7 @@ export async function traced(source: string, opts: { limits?: Partial<TelemetryL
   const hostProvider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
   const tracer = hostProvider.getTracer('isotel.host');
   const consoleRecords: ConsoleRecord[] = [];
-  const sandbox = await createIsotelSandbox({ memoryLimitMb: 64, onConsole: (r) => consoleRecords.push(r) });
+  const sandbox = await createIsotelSandbox({ memoryLimitMb: 64, onConsole: (r) => consoleRecords.push(r), ...(opts.egressAllow ? { egress: { allow: opts.egressAllow } } : {}) });
   await sandbox.load(source, { filename: `${info.fn}.js`, env: {} });
 
   return {
@@ -92,4 +92,14 @@ export function one(spans: readonly ReadableSpan[], name: string): ReadableSpan 
   const found = spans.filter((s) => s.name === name);
   if (found.length !== 1) throw new Error(`expected one span named ${JSON.stringify(name)}, found ${found.length} among ${JSON.stringify(spans.map((s) => s.name))}`);
   return found[0]!;
+}
+
+/** The value of `isotel.telemetry.dropped` for `kind` in exported metrics (0 when absent). */
+export function droppedMetric(metrics: readonly ResourceMetrics[], kind: string): number {
+  let last = 0;
+  for (const rm of metrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) {
+    if (m.descriptor.name !== 'isotel.telemetry.dropped') continue;
+    for (const p of m.dataPoints) if (p.attributes['isotel.telemetry.kind'] === kind) last = p.value as number;
+  }
+  return last;
 }
