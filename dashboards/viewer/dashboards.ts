@@ -109,7 +109,7 @@ export function loadDashboards(dir = DASHBOARD_DIR): Dashboard[] {
 // --- running queries --------------------------------------------------------------
 
 /** What the viewer needs from the collector: run one read-only SQL statement. */
-export type QueryFn = (sql: string) => Promise<{ meta: { name: string; type: string }[]; data: unknown[]; rows?: number }>;
+export type QueryFn = (sql: string) => Promise<{ meta: { name: string; type: string }[]; data: unknown[]; rows?: number; truncated?: boolean }>;
 
 export interface Field {
   name: string;
@@ -125,6 +125,8 @@ export interface Frame {
   fields: Field[];
   rows: number;
   elapsedMs: number;
+  /** The query API's row limit cut the result. */
+  truncated?: boolean;
   error?: { code: string; message: string };
 }
 
@@ -278,7 +280,7 @@ export async function runPanel(runner: Runner, panel: Panel, ctx: RunContext, op
       const started = performance.now();
       try {
         const r = await runner.query(sql);
-        return { refId, sql, fields: toFields(r.meta, r.data, tz), rows: r.data.length, elapsedMs: Math.round(performance.now() - started) };
+        return { refId, sql, fields: toFields(r.meta, r.data, tz), rows: r.data.length, elapsedMs: Math.round(performance.now() - started), ...(r.truncated ? { truncated: true } : {}) };
       } catch (e) {
         const err = e as { code?: unknown; message?: string };
         return { refId, sql, fields: [], rows: 0, elapsedMs: Math.round(performance.now() - started), error: { code: typeof err.code === 'string' ? err.code : 'ISOTEL_ERR_QUERY_FAILED', message: String(err.message ?? e) } };

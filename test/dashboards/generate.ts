@@ -24,6 +24,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Rows per INSERT (bounded memory for big loads). */
   chunk?: number;
+  /** Also write the density gauges and counters (default true). */
+  metrics?: boolean;
 }
 
 export interface Generated {
@@ -92,7 +94,7 @@ function sid(i: string, k: string | number, seed: number): string {
 }
 
 export async function generateTelemetry(exec: Exec, count: Count, opts: GenerateOptions): Promise<Generated> {
-  const o = { hosts: 2, endMs: Date.now(), hours: 24, seed: 7, ...opts } as Required<GenerateOptions>;
+  const o = { hosts: 2, endMs: Date.now(), hours: 24, seed: 7, metrics: true, ...opts } as Required<GenerateOptions>;
   const chunk = opts.chunk ?? 1_000_000;
   const startMs = o.endMs - o.hours * 3_600_000;
   const startNs = BigInt(startMs) * 1_000_000n;
@@ -158,7 +160,7 @@ FROM (${inv})
 WHERE err OR timeout OR bitShiftRight(h, 60) % 4 = 0`);
   }
 
-  await generateMetrics(exec, o, startMs);
+  if (o.metrics) await generateMetrics(exec, o, startMs);
   return {
     startMs,
     endMs: o.endMs,

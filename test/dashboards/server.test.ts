@@ -9,7 +9,6 @@ before(async () => {
 });
 after(async () => fx?.close());
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function call(path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(fx.url + path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: res.status, json: await res.json().catch(() => null) };

@@ -12,6 +12,7 @@ export interface Frame {
   fields: Field[];
   rows: number;
   elapsedMs: number;
+  truncated?: boolean;
   error?: { code: string; message: string };
 }
 export interface ResolvedVariable {

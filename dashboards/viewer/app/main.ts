@@ -229,7 +229,7 @@ async function loadPanel(grid: HTMLElement, uid: string, p: Panel, b: { from: st
     if (gen !== generation) return;
     renderPanel(body, p, res.frames, { traceHref: (id) => `#/trace/${id}` });
     const ms = res.frames.reduce((a, f) => a + f.elapsedMs, 0);
-    info.textContent = `${ms} ms`;
+    info.textContent = res.frames.some((f) => f.truncated) ? `${ms} ms · rows cut at the query API limit` : `${ms} ms`;
     info.title = res.frames.map((f) => `${f.refId}: ${f.rows} rows, ${f.elapsedMs} ms\n${f.sql}`).join('\n\n');
   } catch (e) {
     body.replaceChildren(h('div', { className: 'panel-error', textContent: (e as Error).message }));
