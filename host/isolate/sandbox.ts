@@ -15,6 +15,7 @@ import { IsotelError } from '../../common/errors.js';
 import { BODY_BYTES, BODY_NONE, BODY_STREAM, BOOTSTRAP_GLOBAL, type BodyMode } from '../../sdk/protocol/entry.js';
 import type { TelemetrySink } from './api.js';
 import type { ConsoleRecord, CreateSandbox, InvokeOptions, InvokeRequest, InvokeResponse, LoadOptions, LoadResult, Sandbox, SandboxOptions } from './api.js';
+import { CompressionOps } from './compression.js';
 import { CryptoOps } from './crypto.js';
 import { EgressOps } from './egress.js';
 import { loadRuntime } from './runtime-bundle.js';
@@ -72,6 +73,7 @@ class IsolateSandbox implements Sandbox {
   /** Request bodies being streamed into the isolate, by invocation id (outlive 'done' when a response pipes them). */
   readonly #requestBodies = new Map<string, AsyncIterator<Uint8Array>>();
   readonly #crypto = new CryptoOps();
+  readonly #zlib = new CompressionOps();
   readonly #egress: EgressOps;
   readonly #timeOrigin = performance.now();
   #builtins: string[] = [];
@@ -248,6 +250,16 @@ class IsolateSandbox implements Sandbox {
         this.#egress.handle(name, args, (streamId) => this.#pullAsIterable(streamId));
         return;
       case 'cryptoRelease': this.#crypto.release(args[0] as number); return;
+      case 'zlibClose': this.#zlib.close(args[0] as number); return;
+      case 'zlib': {
+        const [id, handle, format, decompress, chunk, final] = args as [number, number, string, boolean, Uint8Array | null, boolean];
+        this.#trackOps(1);
+        this.#zlib.push(handle, format, decompress, chunk, final).then(
+          (out) => this.#complete(id, true, out),
+          (e: unknown) => this.#complete(id, false, [String((e as Error)?.name ?? 'TypeError'), String((e as Error)?.message ?? e)]),
+        ).finally(() => this.#trackOps(-1));
+        return;
+      }
       case 'crypto': {
         const [id, method, cargs] = args as [number, string, unknown[]];
         this.#trackOps(1);
@@ -570,6 +582,7 @@ class IsolateSandbox implements Sandbox {
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     this.#egress.dispose();
     this.#crypto.dispose();
+    this.#zlib.dispose();
     const err = this.#disposedError();
     for (const inv of this.#invocations.values()) {
       if (!inv.settled) { inv.settled = true; inv.response.reject(err); }

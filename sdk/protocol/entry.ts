@@ -62,6 +62,8 @@ export type Op =
   | ['cryptoRelease', number] // a CryptoKey handle the isolate garbage-collected (no answer)
   | ['uncaught', string, string, string] // name, message, stack of an error nobody handled
   | ['hold', number] // +1/-1: work the host cannot see is pending (async wasm compilation); `isotel run` waits for it
+  | ['zlib', number, number, string, boolean, Uint8Array | null, boolean] // id, stream handle, format, decompress, chunk, final → output bytes
+  | ['zlibClose', number] // stream handle (no answer)
   /** drained author telemetry: invocationId, TelemetryBatch as JSON (sdk/protocol/telemetry.ts) */
   | ['telemetry', string, string];
 
