@@ -38,6 +38,9 @@ expose('queueMicrotask', function queueMicrotask(callback: () => void) {
   });
 });
 
+/** Indirect eval, captured before user code can replace `eval` (string timer handlers). */
+const globalEval = globalThis.eval;
+
 // ---- timers (HTML §8.6): host timers through the `sleep` op; ids are per isolate.
 interface Timer { opId: number; repeat: boolean; ms: number; fn: () => void; nesting: number }
 const timers = new Map<number, Timer>();
@@ -56,7 +59,8 @@ function schedule(handle: number, t: Timer): void {
   });
 }
 function timerInit(repeat: boolean, handler: unknown, timeout: unknown, args: unknown[]): number {
-  if (typeof handler !== 'function') throw new TypeError('setTimeout/setInterval: string handlers are not supported (code generation from strings is disabled); pass a function');
+  // HTML: a non-function handler is converted to a string and run as a classic script in the global scope.
+  if (typeof handler !== 'function') { const code = String(handler); handler = () => globalEval(code); }
   let ms = Number(timeout);
   if (!(ms >= 0) || !Number.isFinite(ms)) ms = 0;
   ms = Math.min(Math.trunc(ms), 2 ** 31 - 1);

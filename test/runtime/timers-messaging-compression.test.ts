@@ -17,8 +17,14 @@ test('timers, microtasks, messaging, compression, performance', () => conformanc
     eq(log, ['micro', 'qm', 'a', 'b1']);
     eq(n, 3);
     ok(typeof c === 'number' && c > 0);
-    throws(() => setTimeout('code'), 'TypeError');
     clearTimeout(undefined); clearTimeout(123456);
+  });
+  test('a string handler runs as a script in the global scope', async () => {
+    globalThis.__fromString = 0;
+    setTimeout('globalThis.__fromString += 1; var __declared = 2;', 0);
+    await new Promise((r) => setTimeout(r, 5));
+    eq(globalThis.__fromString, 1);
+    eq(globalThis.__declared, 2);
   });
   test('queueMicrotask validates; exceptions in microtasks are reported', async () => {
     throws(() => queueMicrotask(1), 'TypeError');
