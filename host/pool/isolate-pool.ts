@@ -22,7 +22,7 @@ export class IsolatePool {
 
   constructor(create: CreateSandbox, options: SandboxOptions & { size: number; log: Logger }) {
     this.#create = create;
-    this.#options = { memoryLimitMb: options.memoryLimitMb, ...(options.onConsole ? { onConsole: options.onConsole } : {}) };
+    this.#options = { memoryLimitMb: options.memoryLimitMb, ...(options.onConsole ? { onConsole: options.onConsole } : {}), ...(options.dispatchInternal ? { dispatchInternal: options.dispatchInternal } : {}) };
     this.#target = options.size;
     this.#log = options.log;
   }

@@ -10,7 +10,9 @@ import { resolveConfig } from '../../common/config.js';
 import { IsotelError } from '../../common/errors.js';
 import { createLogger, type LogLevel } from '../../common/log.js';
 import { commonSchema } from '../../common/settings.js';
-import type { ConsoleRecord, InvokeRequest } from '../isolate/api.js';
+import { Readable } from 'node:stream';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import type { ConsoleRecord, InvokeRequest, SandboxOptions } from '../isolate/api.js';
 import { createSandbox } from '../isolate/sandbox.js';
 import { hostSchema } from '../config.js';
 import { IsolatePool } from '../pool/isolate-pool.js';
@@ -43,11 +45,26 @@ const onConsole = (record: ConsoleRecord): void => {
   else consoleLog.debug(line, { invocation: record.invocationId });
   telemetry?.onConsole(record);
 };
-const pool = new IsolatePool(createSandbox, { memoryLimitMb: host.memoryLimitMb, size: host.poolSize, log, onConsole });
+// fetch() from a function to the host's own gateway (one function calling another) is sent to the gateway directly:
+// the egress policy denies loopback to functions. Known when the gateway port is fixed or a public URL is set.
+const gatewayOrigin = host.publicUrl ? new URL(host.publicUrl).origin : common.gatewayPort ? `http://${common.bind.includes(':') ? `[${common.bind}]` : common.bind}:${common.gatewayPort}` : '';
+const dispatchInternal: SandboxOptions['dispatchInternal'] = gatewayOrigin
+  ? async (request) => {
+      if (new URL(request.url).origin !== gatewayOrigin) return undefined;
+      const flat: string[] = [];
+      for (const [n, v] of request.headers) flat.push(n, v);
+      const body = request.body === null || request.body instanceof Uint8Array ? request.body : Readable.from(request.body);
+      const res = await undiciRequest(request.url, { method: request.method as Dispatcher.HttpMethod, headers: flat, body });
+      const headers: Array<[string, string]> = [];
+      for (const [n, v] of Object.entries(res.headers)) for (const x of Array.isArray(v) ? v : [v ?? '']) headers.push([n, x]);
+      return { status: res.statusCode, statusText: '', headers, body: res.body };
+    }
+  : undefined;
+const pool = new IsolatePool(createSandbox, { memoryLimitMb: host.memoryLimitMb, size: host.poolSize, log, onConsole, ...(dispatchInternal ? { dispatchInternal } : {}) });
 const instances = new InstanceManager({
   pool,
   create: createSandbox,
-  sandboxOptions: { onConsole },
+  sandboxOptions: { onConsole, ...(dispatchInternal ? { dispatchInternal } : {}) },
   log,
   idleMs: host.idleMs,
   memoryBudgetBytes: Math.floor((host.memoryBudgetMb * 1024 * 1024) / host.workers),
