@@ -131,9 +131,10 @@ export class EgressOps {
     return this.#agent;
   }
 
-  /** Ends the accounting of one invocation. */
-  endInvocation(invocationId: string): void {
+  /** Ends the accounting of one invocation; `idle`: no invocation is in flight any more (resets the shared bucket). */
+  endInvocation(invocationId: string, idle: boolean): void {
     this.#counts.delete(invocationId);
+    if (idle) this.#counts.delete('');
   }
 
   handle(name: string, args: unknown[], pullStream: (streamId: number) => AsyncIterable<Uint8Array>): void {
@@ -178,10 +179,12 @@ export class EgressOps {
 
   async #fetch(invocationId: string, method: string, url: string, flat: string[], body: Uint8Array | AsyncIterable<Uint8Array> | null, redirect: string, signal: AbortSignal): Promise<[number, string, string[], string, boolean, number]> {
     if (this.#disposed) throw new TypeError('fetch failed: the sandbox was disposed');
+    // Fetches the runtime could not attribute (several invocations in flight) share one bucket, reset when the
+    // sandbox goes idle: the limit still bounds them.
     const key = invocationId || '';
     const count = (this.#counts.get(key) ?? 0) + 1;
     this.#counts.set(key, count);
-    if (invocationId && count > this.#limit) throw new TypeError(`ISOTEL_ERR_SUBREQUEST_LIMIT: this invocation made more than ${this.#limit} fetch() subrequests`);
+    if (count > this.#limit) throw new TypeError(`ISOTEL_ERR_SUBREQUEST_LIMIT: ${invocationId ? 'this invocation' : 'the invocations in flight in this isolate'} made more than ${this.#limit} fetch() subrequests`);
     const headers: Array<[string, string]> = [];
     for (let i = 0; i + 1 < flat.length; i += 2) headers.push([flat[i]!, flat[i + 1]!]);
 

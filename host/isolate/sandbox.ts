@@ -202,7 +202,7 @@ class IsolateSandbox implements Sandbox {
       case 'done': {
         const inv = this.#invocations.get(args[0] as string);
         if (inv) { this.#invocations.delete(inv.id); inv.done.resolve(); inv.cleanup(); }
-        this.#egress.endInvocation(args[0] as string);
+        this.#egress.endInvocation(args[0] as string, this.#invocations.size === 0);
         return;
       }
       case 'chunk': {

@@ -44,6 +44,7 @@ const globalEval = globalThis.eval;
 // ---- timers (HTML §8.6): host timers through the `sleep` op; ids are per isolate.
 interface Timer { opId: number; repeat: boolean; ms: number; fn: () => void; nesting: number }
 const timers = new Map<number, Timer>();
+const MAX_TIMERS = 10_000;
 let nextTimer = 1;
 let nestingLevel = 0;
 function schedule(handle: number, t: Timer): void {
@@ -64,6 +65,8 @@ function timerInit(repeat: boolean, handler: unknown, timeout: unknown, args: un
   let ms = Number(timeout);
   if (!(ms >= 0) || !Number.isFinite(ms)) ms = 0;
   ms = Math.min(Math.trunc(ms), 2 ** 31 - 1);
+  // Each timer holds host resources: bound them so one function cannot exhaust its neighbours' process.
+  if (timers.size >= MAX_TIMERS) throw new RangeError(`setTimeout/setInterval: ${MAX_TIMERS} timers are already pending in this isolate; clear some first`);
   const handle = nextTimer++;
   const fn = () => (handler as (...a: unknown[]) => void).apply(globalThis, args);
   const t: Timer = { opId: 0, repeat, ms, fn, nesting: nestingLevel + 1 };

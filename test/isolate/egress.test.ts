@@ -146,3 +146,20 @@ test('unsupported schemes and invalid URLs are TypeErrors', async () => {
   assert.equal((await call(sandbox, '/relative')).name, 'TypeError');
   sandbox.dispose();
 });
+
+test('fetches that cannot be attributed to one invocation still count against the limit', async () => {
+  const { sandbox } = await loaded(`export default { async fetch(request) {
+    const base = new URL(request.url).searchParams.get('base');
+    await new Promise((r) => setTimeout(r, 20)); // both invocations are in flight now: attribution is ambiguous
+    const out = [];
+    for (let i = 0; i < 3; i++) { try { out.push((await fetch(base)).status); } catch (e) { out.push(e.message); } }
+    return Response.json(out);
+  } }`, { egress: { allow: ['127.0.0.1'], subrequestLimit: 2 } });
+  const url = `http://fn.test/?base=${encodeURIComponent(`http://127.0.0.1:${port}/`)}`;
+  const [a, b] = await Promise.all([1, 2].map(async () => JSON.parse(await bodyText(await sandbox.invoke(req(url), { invocationId: id() })))));
+  const all = [...a, ...b];
+  // Bound: unattributed fetches share one bucket of `limit`; once an invocation is alone again its fetches are its own.
+  assert.ok(all.filter((x: unknown) => x === 200).length <= 2 * 2, JSON.stringify(all));
+  assert.ok(all.filter((x: unknown) => /ISOTEL_ERR_SUBREQUEST_LIMIT/.test(String(x))).length >= 2, JSON.stringify(all));
+  sandbox.dispose();
+});
