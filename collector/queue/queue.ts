@@ -320,7 +320,8 @@ export class DurableQueue {
         if (this.closing && !this.committing && this.pending.size === 0) return;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          if (Number.isFinite(waitMs)) setTimeout(resolve, waitMs).unref();
+          // A finite wait means rows are queued: keep the process alive until they are inserted.
+          if (Number.isFinite(waitMs)) setTimeout(resolve, waitMs);
         });
         this.wake = undefined;
         continue;
