@@ -34,6 +34,8 @@ export interface LoadOptions {
    * (host/registry/transpile.ts), which V8 can compile from code cache.
    */
   readonly format?: 'module' | 'script';
+  /** Longest the top level may run synchronously while being evaluated, ms (default 5000). */
+  readonly evaluateTimeoutMs?: number;
 }
 
 import type { InvokeTraceArgs } from '../../sdk/protocol/telemetry.js';

@@ -364,15 +364,16 @@ class IsolateSandbox implements Sandbox {
       }
     }
     const compileNs = process.hrtime.bigint() - t0;
+    const evaluateTimeoutMs = options.evaluateTimeoutMs ?? EVALUATE_TIMEOUT_MS;
     const t1 = process.hrtime.bigint();
     try {
       await mod.instantiate(this.#context, (spec) => this.#builtinModule(spec));
-      await mod.evaluate({ timeout: EVALUATE_TIMEOUT_MS });
+      await mod.evaluate({ timeout: evaluateTimeoutMs });
     } catch (e) {
       if (this.disposed) throw this.#disposedError();
       if (e instanceof IsotelError) throw e;
       if (/timed out/i.test(String((e as Error)?.message))) {
-        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${EVALUATE_TIMEOUT_MS} ms`, { details: { file, timeoutMs: EVALUATE_TIMEOUT_MS } });
+        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${evaluateTimeoutMs} ms`, { details: { file, timeoutMs: evaluateTimeoutMs } });
       }
       throw this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
     }
@@ -398,6 +399,7 @@ class IsolateSandbox implements Sandbox {
     }
     const t0 = process.hrtime.bigint();
     const given = options.cachedData;
+    const evaluateTimeoutMs = options.evaluateTimeoutMs ?? EVALUATE_TIMEOUT_MS;
     let script: ivm.Script;
     try {
       script = await this.#isolate.compileScript(source, {
@@ -415,16 +417,16 @@ class IsolateSandbox implements Sandbox {
     const t1 = process.hrtime.bigint();
     let exportsRef: ivm.Reference<object>;
     try {
-      const factory = (await script.run(this.#context, { reference: true, timeout: EVALUATE_TIMEOUT_MS })) as ivm.Reference<(require: unknown) => object>;
+      const factory = (await script.run(this.#context, { reference: true, timeout: evaluateTimeoutMs })) as ivm.Reference<(require: unknown) => object>;
       // `require` is the runtime's builtinModule: every specifier was checked above.
-      exportsRef = (await factory.apply(undefined, [this.#entry.get('builtinModule')!.derefInto()], { result: { reference: true }, timeout: EVALUATE_TIMEOUT_MS })) as ivm.Reference<object>;
+      exportsRef = (await factory.apply(undefined, [this.#entry.get('builtinModule')!.derefInto()], { result: { reference: true }, timeout: evaluateTimeoutMs })) as ivm.Reference<object>;
       factory.release();
       script.release();
     } catch (e) {
       if (this.disposed) throw this.#disposedError();
       if (e instanceof IsotelError) throw e;
       if (/timed out/i.test(String((e as Error)?.message))) {
-        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${EVALUATE_TIMEOUT_MS} ms`, { details: { file, timeoutMs: EVALUATE_TIMEOUT_MS } });
+        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${evaluateTimeoutMs} ms`, { details: { file, timeoutMs: evaluateTimeoutMs } });
       }
       throw this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
     }
