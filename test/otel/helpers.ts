@@ -10,7 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { AggregationTemporality, InMemoryMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createLogger } from '../../common/log.js';
 import type { ConsoleRecord, InvokeRequest, InvokeResponse } from '../../host/isolate/api.js';
 import { createIsotelSandbox, type IsotelSandbox } from '../../host/isolate/sandbox.js';
@@ -38,10 +38,10 @@ export interface Traced {
 let seq = 0;
 const propagator = new W3CTraceContextPropagator();
 
-export async function traced(source: string, opts: { limits?: Partial<TelemetryLimits>; fn?: string; egressAllow?: string[] } = {}): Promise<Traced> {
+export async function traced(source: string, opts: { limits?: Partial<TelemetryLimits>; fn?: string; egressAllow?: string[]; processor?: SpanProcessor } = {}): Promise<Traced> {
   const log = createLogger('otel-test');
   const spans = new InMemorySpanExporter();
-  const processor = new SimpleSpanProcessor(spans);
+  const processor = opts.processor ?? new SimpleSpanProcessor(spans);
   const logExporter = new InMemoryLogRecordExporter();
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const logs = createLogPipeline({ baseUrl: 'http://127.0.0.1:9', exporter: logExporter });
@@ -83,6 +83,7 @@ export async function traced(source: string, opts: { limits?: Partial<TelemetryL
     async close() {
       sandbox.dispose();
       await bridge.shutdown();
+      await processor.shutdown().catch(() => {}); // a collector that is down fails the last flush: expected in those tests
     },
   };
 }
