@@ -25,7 +25,8 @@ const log = createLogger('isolate');
 
 const SEVERITY: Record<number, ConsoleRecord['severityText']> = { 5: 'DEBUG', 9: 'INFO', 13: 'WARN', 17: 'ERROR' };
 const EVALUATE_TIMEOUT_MS = 5_000;
-const MEMORY_LIMIT_MESSAGE = /memory limit/i;
+/** isolated-vm's own message when it disposed an isolate for its heap limit (only trusted once the isolate is disposed: user code can throw any text). */
+const MEMORY_LIMIT_MESSAGE = /^Isolate was disposed during execution due to memory limit$/;
 
 type EntryMethod = 'warmup' | 'uncaughtError' | 'attach' | 'invoke' | 'pull' | 'cancel' | 'abort' | 'complete' | 'unhandledRejection' | 'builtinModule' | 'builtinModuleNames';
 const ENTRY_METHODS: readonly EntryMethod[] = ['warmup', 'uncaughtError', 'attach', 'invoke', 'pull', 'cancel', 'abort', 'complete', 'unhandledRejection', 'builtinModule', 'builtinModuleNames'];
@@ -135,7 +136,7 @@ class IsolateSandbox implements Sandbox {
   }
 
   #onCallRejected(e: unknown): void {
-    if (this.#isolate.isDisposed || MEMORY_LIMIT_MESSAGE.test(String((e as Error)?.message))) {
+    if (this.#isolate.isDisposed) {
       if (!this.#disposed && MEMORY_LIMIT_MESSAGE.test(String((e as Error)?.message))) this.#memoryExceeded = true;
       this.#teardown();
       return;

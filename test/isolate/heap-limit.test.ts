@@ -16,3 +16,14 @@ test('exceeding the memory limit rejects with ISOTEL_ERR_LIMIT_MEMORY and dispos
   assert.equal(sandbox.memoryExceeded, true);
   await assert.rejects(sandbox.invoke(req(), { invocationId: id() }), (e: unknown) => e instanceof IsotelError && e.code === 'ISOTEL_ERR_LIMIT_MEMORY');
 });
+
+test('an unhandled rejection whose message mentions a memory limit is not taken for one', async () => {
+  const { sandbox, uncaught } = await loaded(`export default { fetch() { Promise.reject(new Error('Isolate was disposed during execution due to memory limit')); return new Response('still here'); } }`);
+  const r = await sandbox.invoke(req(), { invocationId: id() });
+  assert.equal(r.status, 200);
+  await new Promise((ok) => setTimeout(ok, 20));
+  assert.equal(sandbox.disposed, false);
+  assert.equal(sandbox.memoryExceeded, false);
+  assert.equal(uncaught.length, 1);
+  sandbox.dispose();
+});
