@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
@@ -83,6 +83,8 @@ export class Engine {
           database: o.clickhouseDatabase,
           request_timeout: 60_000,
           compression: { request: false, response: true },
+          // Failures are retried and logged (boundedly) by the queue, not per attempt here.
+          log: { level: ClickHouseLogLevel.OFF },
         });
       if (o.clickhouseDatabase !== 'default') {
         const admin = createClient({ url: o.clickhouseUrl, username: o.clickhouseUser, password: o.clickhousePassword });

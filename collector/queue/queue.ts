@@ -357,6 +357,7 @@ export class DurableQueue {
   private async insertBatch(path: string, m: Manifest, oldestAt: number): Promise<void> {
     let delay = 100;
     let dataErrors = 0;
+    let attempts = 0;
     for (;;) {
       const started = performance.now();
       try {
@@ -366,6 +367,7 @@ export class DurableQueue {
         this.stats.insertMsTotal += ms;
         this.stats.insertedBatches++;
         this.stats.insertedRows[m.table] = (this.stats.insertedRows[m.table] ?? 0) + m.rows;
+        if (attempts > 0) this.log.info('insert succeeded after retries', { table: m.table, attempts });
         const lag = Date.now() - oldestAt;
         this.stats.lagSamples.push(lag);
         if (this.stats.lagSamples.length > 1024) this.stats.lagSamples.splice(0, 512);
@@ -381,7 +383,8 @@ export class DurableQueue {
           break;
         }
         if (this.stopped) return;
-        this.log.warn('insert failed; retrying', { table: m.table, inMs: delay, error: e as Error });
+        // Bounded logging: the first failure of a batch, then every 20th attempt.
+        if (++attempts === 1 || attempts % 20 === 0) this.log.warn('insert failed; retrying until ClickHouse takes it', { table: m.table, attempts, inMs: delay, error: e as Error });
         await sleep(delay);
         if (this.stopped) return;
         delay = Math.min(delay * 2, this.o.insertRetryMaxMs);
