@@ -48,7 +48,7 @@ function encodeString(s: string, set: EncodeSet, spaceAsPlus = false): string {
   return out;
 }
 
-function percentDecodeBytes(s: string): number[] {
+export function percentDecodeBytes(s: string): number[] {
   const bytes: number[] = [];
   for (const ch of s) for (const b of utf8Bytes(cpNoSurrogate(ch.codePointAt(0)!))) bytes.push(b);
   const out: number[] = [];

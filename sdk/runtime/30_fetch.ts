@@ -4,7 +4,9 @@
  */
 import { BODY_BYTES, BODY_NONE, BODY_STREAM } from '../protocol/entry.js';
 import { allocId, asyncOp, asyncOpWithId, expose, forgetOp, op } from './00_bootstrap.js';
+import { atob } from './01_webidl.js';
 import { addAbortAlgorithm } from './02_events.js';
+import { URL, percentDecodeBytes } from './04_url.js';
 import { ReadableStream } from './10_streams.js';
 import type { ReadableStreamDefaultReader } from 'web-streams-polyfill';
 import { type BodyState, isDisturbed, isLocked } from './21_body.js';
@@ -75,10 +77,34 @@ export function hostStream(read: () => Promise<Uint8Array | null>, cancel: () =>
   }, { highWaterMark: 0 });
 }
 
+/** Fetch's scheme fetch for `data:` URLs (the "data: URL processor"), answered inside the isolate. */
+function dataURLResponse(href: string): Response {
+  const url = new URL(href);
+  url.hash = '';
+  let input = url.href.slice('data:'.length);
+  const comma = input.indexOf(',');
+  if (comma < 0) throw new TypeError(`fetch failed: ${JSON.stringify(href)} is not a valid data: URL (no comma)`);
+  let mime = input.slice(0, comma).replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '');
+  input = input.slice(comma + 1);
+  let bytes = Uint8Array.from(percentDecodeBytes(input));
+  const b64 = /;[\x20]*base64$/i.exec(mime);
+  if (b64) {
+    mime = mime.slice(0, b64.index);
+    let text = String.fromCharCode(...bytes).replace(/[\t\n\f\r ]/g, '');
+    if (text.length % 4 === 0) text = text.replace(/==?$/, '');
+    if (text.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(text)) throw new TypeError(`fetch failed: ${JSON.stringify(href)} has invalid base64 data`);
+    bytes = Uint8Array.from(atob(text), (c: string) => c.charCodeAt(0));
+  }
+  if (mime.startsWith(';')) mime = 'text/plain' + mime;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+(;.*)?$/.test(mime)) mime = 'text/plain;charset=US-ASCII';
+  return makeResponse(200, 'OK', headersFromFlat(['content-type', mime], 'immutable'), { source: bytes, stream: null, used: false }, href, false);
+}
+
 async function fetchImpl(input: RequestInfo, init?: RequestInit): Promise<Response> {
   const request = new Request(input, init);
   const s = rs(request);
   if (s.signal.aborted) throw s.signal.reason;
+  if (s.url.startsWith('data:')) return dataURLResponse(s.url);
   const [mode, payload] = bodyForHost(s.body);
   const id = allocId();
   let aborted = false;

@@ -151,6 +151,15 @@ test('Headers, Request, Response, Body, Blob, FormData', () => conformance(Strin
     const clone = structuredClone(f);
     eq([clone.name, await clone.text()], ['n.txt', 'x']);
   });
+  test('fetch: data: URLs are answered in the isolate', async () => {
+    const a = await fetch('data:,Hello%2C%20World!');
+    eq([a.status, a.headers.get('content-type'), await a.text(), a.url], [200, 'text/plain;charset=US-ASCII', 'Hello, World!', 'data:,Hello%2C%20World!']);
+    const b = await fetch('data:application/json;base64,eyJhIjoxfQ==');
+    eq([b.headers.get('content-type'), await b.json()], ['application/json', { a: 1 }]);
+    eq(await (await fetch('data:;charset=utf-8,%E2%82%AC')).text(), '€');
+    await rejects(fetch('data:text/plain;base64,a'), 'TypeError');
+    await rejects(fetch('data:nocomma'), 'TypeError');
+  });
   test('fetch: relative URLs and bad input reject with TypeError', async () => {
     await rejects(fetch('/x'), 'TypeError');
     await rejects(fetch('http://a/', { method: 'GET', body: 'x' }), 'TypeError');

@@ -23,7 +23,7 @@ test('console lines in order, timers and promises awaited, exit 0', () => {
     setTimeout(() => { console.log('3 timer 0'); Promise.resolve().then(() => console.log('3b micro in timer')); }, 0);
     queueMicrotask(() => console.log('2 microtask'));
     const iv = setInterval(() => { console.log('5 interval'); clearInterval(iv); }, 30);
-    fetch('data:,x').catch(() => setTimeout(() => console.log('6 after a failed fetch'), 40));
+    fetch('http://127.0.0.1:9/').catch(() => setTimeout(() => console.log('6 after a failed fetch'), 40));
     console.warn('warning goes to stderr');
   `);
   assert.equal(r.code, 0, r.stderr);
