@@ -67,9 +67,25 @@ const LABELS: Record<string, string> = {};
 for (const l of ['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'utf-8', 'utf8', 'x-unicode20utf8']) LABELS[l] = 'utf-8';
 for (const l of ['csunicode', 'iso-10646-ucs-2', 'ucs-2', 'unicode', 'unicodefeff', 'utf-16', 'utf-16le']) LABELS[l] = 'utf-16le';
 for (const l of ['unicodefffe', 'utf-16be']) LABELS[l] = 'utf-16be';
+for (const l of ['ansi_x3.4-1968', 'ascii', 'cp1252', 'cp819', 'csisolatin1', 'ibm819', 'iso-8859-1', 'iso-ir-100', 'iso8859-1', 'iso88591', 'iso_8859-1', 'iso_8859-1:1987', 'l1', 'latin1', 'us-ascii', 'windows-1252', 'x-cp1252']) LABELS[l] = 'windows-1252';
+LABELS['x-user-defined'] = 'x-user-defined';
+/** WHATWG index-windows-1252 for 0x80–0x9F (0xA0–0xFF map to U+00A0–U+00FF). */
+const WINDOWS_1252_C1 = [0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178];
 
 interface DecoderState { need: number; seen: number; cp: number; lower: number; upper: number; lead: number; surrogate: number; bomSeen: boolean }
 const ENCODING_WS = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
+
+/** Single-byte decoders: every byte maps to one code point (no errors, no state). */
+function singleByte(bytes: Uint8Array, encoding: string): string {
+  const codes = new Array<number>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    codes[i] = b < 0x80 ? b : encoding === 'x-user-defined' ? 0xf780 + b - 0x80 : b < 0xa0 ? WINDOWS_1252_C1[b - 0x80]! : b;
+  }
+  let out = '';
+  for (let i = 0; i < codes.length; i += 8192) out += String.fromCharCode.apply(null, codes.slice(i, i + 8192));
+  return out;
+}
 
 export class TextDecoder {
   readonly #encoding: string;
@@ -78,7 +94,7 @@ export class TextDecoder {
   #s: DecoderState = { need: 0, seen: 0, cp: 0, lower: 0x80, upper: 0xbf, lead: -1, surrogate: -1, bomSeen: false };
   constructor(label: string = 'utf-8', options: { fatal?: boolean; ignoreBOM?: boolean } = {}) {
     const enc = LABELS[String(label).replace(ENCODING_WS, '').toLowerCase()];
-    if (!enc) throw new RangeError(`TextDecoder: the encoding label ${JSON.stringify(String(label))} is not supported (isotel supports utf-8, utf-16le, utf-16be)`);
+    if (!enc) throw new RangeError(`TextDecoder: the encoding label ${JSON.stringify(String(label))} is not supported (isotel supports utf-8, utf-16le, utf-16be, windows-1252 and x-user-defined)`);
     if (options !== null && options !== undefined && typeof options !== 'object') throw new TypeError('TextDecoder: options must be an object');
     this.#encoding = enc;
     this.#fatal = !!options?.fatal;
@@ -90,7 +106,9 @@ export class TextDecoder {
   decode(input?: unknown, options: { stream?: boolean } = {}): string {
     const bytes = input === undefined || input === null ? new Uint8Array(0) : bytesOf(input, 'TextDecoder.decode');
     const stream = !!options?.stream;
-    let out = this.#encoding === 'utf-8' ? this.#utf8(bytes, stream) : this.#utf16(bytes, stream, this.#encoding === 'utf-16be');
+    let out = this.#encoding === 'utf-8' ? this.#utf8(bytes, stream)
+      : this.#encoding === 'windows-1252' || this.#encoding === 'x-user-defined' ? singleByte(bytes, this.#encoding)
+      : this.#utf16(bytes, stream, this.#encoding === 'utf-16be');
     const s = this.#s;
     if (!s.bomSeen && out.length > 0) {
       s.bomSeen = true;

@@ -60,6 +60,15 @@ test('TextEncoder / TextDecoder', () => conformance(String.raw`
     throws(() => new TextDecoder('utf-7'), 'RangeError');
     throws(() => new TextDecoder('replacement'), 'RangeError');
   });
+  test('windows-1252 (and its latin1/ascii labels) and x-user-defined', () => {
+    const d = new TextDecoder('latin1');
+    eq(d.encoding, 'windows-1252');
+    eq(new TextDecoder('US-ASCII').encoding, 'windows-1252');
+    eq(d.decode(new Uint8Array([0x41, 0x80, 0x81, 0x9f, 0xa0, 0xe9, 0xff])), 'A\u20ac\u0081\u0178\u00a0\u00e9\u00ff');
+    eq(new TextDecoder('windows-1252', { fatal: true }).decode(new Uint8Array([0x8d])), '\u008d', 'every byte is mapped');
+    const x = new TextDecoder('x-user-defined');
+    eq(x.decode(new Uint8Array([0x61, 0x80, 0xff])), 'a\uf780\uf7ff');
+  });
   test('decode accepts any BufferSource; rejects others', () => {
     const u = new TextEncoder().encode('hello');
     eq(new TextDecoder().decode(u.buffer), 'hello');
