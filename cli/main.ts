@@ -13,6 +13,7 @@ import { createLogger, type LogLevel } from '../common/log.js';
 import { commonSchema } from '../common/settings.js';
 import { hostSchema } from '../host/config.js';
 import { collectorSchema } from '../collector/config.js';
+import '../collector/alerts/config.js'; // registers the ISOTEL_ALERT_* settings (the collector child reads them)
 
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 
@@ -118,6 +119,23 @@ export async function main(argv: string[]): Promise<void> {
       process.once('SIGINT', () => abort.abort());
       process.once('SIGTERM', () => abort.abort());
       await tailCommand(fn, { viewerUrl: `http://${o.bind}:${o.viewerPort}`, json: o.json === true, signal: abort.signal });
+    });
+
+  program
+    .command('check')
+    .description('CI gates')
+    .command('coldstart')
+    .description('compare cold starts of two versions of a function; exit 1 on a regression, 2 when it cannot decide')
+    .requiredOption('--function <name>', 'the function')
+    .option('--baseline <version>', 'baseline version (default: the most recently seen other version)')
+    .option('--candidate <version>', 'candidate version (default: the most recently seen version)')
+    .option('--min-samples <n>', 'cold starts needed per version (default: the alert rule\'s)')
+    .addOption(new Option('--viewer-port <port>', 'collector viewer / query API port').env('ISOTEL_VIEWER_PORT').default('8788'))
+    .option('--bind <address>', 'collector address', '127.0.0.1')
+    .option('--json', 'print the evidence as JSON')
+    .action(async (o: { function: string; baseline?: string; candidate?: string; minSamples?: string; viewerPort: string; bind: string; json?: boolean }) => {
+      const { checkColdstartCommand } = await import('./commands/check.js');
+      process.exitCode = await checkColdstartCommand({ fn: o.function, baseline: o.baseline, candidate: o.candidate, viewerUrl: `http://${o.bind}:${o.viewerPort}`, json: o.json === true, ...(o.minSamples ? { minSamples: Number(o.minSamples) } : {}) });
     });
 
   program
