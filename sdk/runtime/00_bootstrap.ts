@@ -18,8 +18,21 @@ export const timeOrigin: number = boot.timeOrigin;
 export function op(name: OpName, ...args: unknown[]): void {
   rawOp(name, ...args);
 }
+/**
+ * Random bytes from the host CSPRNG, served from a 4 KiB pool refilled in one host call: a synchronous call
+ * into the host costs ~10-20 µs, so crypto.randomUUID() would otherwise pay it every time. Bytes handed out
+ * are zeroed in the pool, and the pool lives only in this isolate.
+ */
+const POOL_SIZE = 4096;
+let pool: Uint8Array = new Uint8Array(0);
+let poolOffset = 0;
 export function hostRandomBytes(n: number): Uint8Array {
-  return rawRandom(n);
+  if (n > POOL_SIZE / 4) return rawRandom(n);
+  if (poolOffset + n > pool.length) { pool = rawRandom(POOL_SIZE); poolOffset = 0; }
+  const out = pool.slice(poolOffset, poolOffset + n);
+  pool.fill(0, poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
 }
 export function hostNow(): number {
   return rawNow();
