@@ -5,7 +5,6 @@
  */
 import { defineSchema, parse, resolveConfig, setting, type Resolved } from '../../common/config.js';
 import { IsotelError } from '../../common/errors.js';
-import { RULES_DIR } from './rulefiles.js';
 
 function webhookList(raw: string, name: string): readonly string[] {
   const urls = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -23,7 +22,7 @@ function webhookList(raw: string, name: string): readonly string[] {
 
 export const alertSchema = defineSchema('alerts', {
   enabled: setting('ISOTEL_ALERTS', true, 'Run the built-in alert evaluator in the collector. false: rules are not evaluated and /api/alerts is empty.', parse.bool),
-  rulesDir: setting('ISOTEL_ALERT_RULES_DIR', RULES_DIR, 'Directory of Grafana alerting provisioning files (*.yaml, *.yml) the evaluator runs.', parse.path),
+  rulesDir: setting('ISOTEL_ALERT_RULES_DIR', '', 'Directory of Grafana alerting provisioning files (*.yaml, *.yml) the evaluator runs. Empty: the rules shipped in dashboards/alerts/.', (raw) => (raw === '' ? '' : parse.path(raw))),
   intervalMs: setting('ISOTEL_ALERT_INTERVAL_MS', 0, 'Evaluation interval in ms for every rule group; 0 uses each group\'s own `interval`.', parse.int(0, 86_400_000)),
   forMs: setting('ISOTEL_ALERT_FOR_MS', -1, 'Pending period in ms for every rule; -1 uses each rule\'s own `for`.', parse.int(-1, 86_400_000)),
   webhooks: setting<readonly string[]>('ISOTEL_ALERT_WEBHOOKS', [], 'Comma-separated webhook URLs that get Alertmanager-format (version 4) notifications, e.g. an Alertmanager-compatible receiver.', webhookList),

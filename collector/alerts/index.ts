@@ -10,6 +10,7 @@ import type { Logger } from '../../common/log.js';
 import type { AlertConfig } from './config.js';
 import { AlertEvaluator, type QueryFn } from './evaluator.js';
 import { createWebhookNotifier } from './notify.js';
+import { RULES_DIR } from './rulefiles.js';
 import { loadRules } from './rules.js';
 
 export { resolveAlertConfig, alertSchema, type AlertConfig } from './config.js';
@@ -28,12 +29,13 @@ export function startAlerting(o: { query: QueryFn; config: AlertConfig; external
   let evaluator: AlertEvaluator | undefined;
   let notifierClose: () => Promise<void> = async () => {};
   if (c.enabled) {
-    const rules = loadRules(c.rulesDir);
+    const dir = c.rulesDir || RULES_DIR;
+    const rules = loadRules(dir);
     const notifier = createWebhookNotifier(c.webhooks, { timeoutMs: c.webhookTimeoutMs, deadlineMs: c.webhookDeadlineMs }, o.log);
     notifierClose = () => notifier.close();
     evaluator = new AlertEvaluator({ rules, query: o.query, notifier, log: o.log, intervalMs: c.intervalMs, forMs: c.forMs, repeatIntervalMs: c.repeatIntervalMs, resolvedRetentionMs: c.resolvedRetentionMs, externalUrl: o.externalUrl });
     evaluator.start();
-    o.log.info('alert evaluator started', { rules: rules.length, dir: c.rulesDir, webhooks: c.webhooks.length });
+    o.log.info('alert evaluator started', { rules: rules.length, dir, webhooks: c.webhooks.length });
   }
   return {
     evaluator,
