@@ -66,10 +66,12 @@ export default async function (args: { json: boolean; args: string[] }): Promise
       const names = functionNames(nFunctions);
       const started = performance.now();
       let round = 0;
+      const haveMetrics = (await count('SELECT count() FROM otel_metrics_gauge')) > 0; // a resumed load keeps its metrics
+      const seedBase = 1000 + spans; // distinct trace ids when a load is resumed
       while (spans < targetSpans) {
         // ~1.17 spans per invocation (cold starts add five); aim at the remainder.
         const invocations = Math.min(2_000_000, Math.max(100_000, Math.ceil((targetSpans - spans) / 1.17)));
-        const g = await generateTelemetry((sql) => engine.command(sql), count, { functions: names, invocations, hours: 24, endMs, seed: 1000 + round, hosts: 8, chunk: 1_000_000, metrics: round === 0 });
+        const g = await generateTelemetry((sql) => engine.command(sql), count, { functions: names, invocations, hours: 24, endMs, seed: seedBase + round, hosts: 8, chunk: 1_000_000, metrics: round === 0 && !haveMetrics });
         spans += g.spans;
         round++;
         say(`loaded ${spans.toLocaleString('en')} spans (${Math.round((performance.now() - started) / 1000)} s)`);

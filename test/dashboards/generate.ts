@@ -128,7 +128,7 @@ SELECT
     k = 0, mapUpdate(map('${ATTR.faasTrigger}', 'http', '${ATTR.faasColdstart}', if(cold, 'true', 'false'), '${ATTR.faasInvocationId}', trace_id,
       '${ATTR.httpRequestMethod}', method, '${ATTR.urlPath}', path, '${ATTR.httpRoute}', concat('/', fn, '/*'), '${ATTR.httpResponseStatusCode}', toString(status)),
       if(err, map('${ATTR.errorCode}', 'ISOTEL_ERR_HANDLER_THREW', '${ATTR.errorType}', 'TypeError'),
-        if(timeout, map('${ATTR.errorCode}', 'ISOTEL_ERR_INVOKE_ABORTED', '${ATTR.errorType}', '504'), map()))),
+        if(timeout, map('${ATTR.errorCode}', 'ISOTEL_ERR_LIMIT_WALL_TIME', '${ATTR.errorType}', '504'), map()))),
     k = 1, map('${ATTR.codeCacheHit}', if(cache_hit, 'true', 'false'), '${ATTR.poolHit}', 'true', '${ATTR.functionVersion}', version),
     k = 2, map('${ATTR.coldStartPhase}', 'acquire', '${ATTR.poolHit}', 'true'),
     k = 3, map('${ATTR.coldStartPhase}', 'compile', '${ATTR.codeCacheHit}', if(cache_hit, 'true', 'false')),
@@ -170,56 +170,65 @@ WHERE err OR timeout OR bitShiftRight(h, 60) % 4 = 0`);
   };
 }
 
-/** Density gauges per host and per function, and cumulative counters, one point per minute. */
+/**
+ * Density gauges and counters shaped like host/telemetry/metrics.ts: one Resource per
+ * worker process (service.name isotel-host, host.name, process.pid, isotel.worker.id),
+ * functions sharded across a host's workers by name, one point per minute and series.
+ */
 async function generateMetrics(exec: Exec, o: Required<GenerateOptions>, startMs: number): Promise<void> {
   const F = o.functions.length;
   const H = o.hosts;
+  const W = 2; // worker processes per host
   const M = Math.max(1, Math.ceil(o.hours * 60));
   const fnArray = `[${o.functions.map(q).join(',')}]`;
   const startS = Math.floor(startMs / 60_000) * 60;
   const prefix = `ResourceAttributes, ResourceSchemaUrl, ScopeName, ScopeVersion, ScopeAttributes, ScopeDroppedAttrCount, ScopeSchemaUrl, ServiceName, MetricName, MetricDescription, MetricUnit, Attributes, StartTimeUnix, TimeUnix`;
-  const res = (host: string) => `map('${RESOURCE.serviceName}', 'isotel-host', '${RESOURCE.hostName}', ${host})`;
-  const common = (host: string, name: string, desc: string, unit: string, attrs: string, time: string) =>
-    `${res(host)}, '', 'isotel.host', '0.1.0', map(), 0, '', 'isotel-host', '${name}', '${desc}', '${unit}', ${attrs}, toDateTime64(${startS}, 9), ${time}`;
   const exemplarsNone = '[], [], [], [], []';
+  const worker = (host: string, wi: string) =>
+    `map('${RESOURCE.serviceName}', 'isotel-host', '${RESOURCE.hostName}', ${host}, '${RESOURCE.processPid}', toString(1000 + ${wi}), '${ATTR.workerId}', toString(${wi}))`;
+  const row = (host: string, wi: string, name: string, desc: string, unit: string, attrs: string) =>
+    `${worker(host, wi)}, '', 'isotel.host', '0.1.0', map(), 0, '', 'isotel-host', '${name}', '${desc}', '${unit}', ${attrs}, toDateTime64(${startS}, 9), toDateTime64(tsec, 9)`;
+  const gaugeCols = `${prefix}, Value, Flags, \`Exemplars.FilteredAttributes\`, \`Exemplars.TimeUnix\`, \`Exemplars.Value\`, \`Exemplars.SpanId\`, \`Exemplars.TraceId\``;
+  const sumCols = `${gaugeCols}, AggregationTemporality, IsMonotonic`;
 
-  // Per host: resident functions, resident instances (host total), pool size, RSS, CPUs.
-  const hostLoad = `(0.55 + 0.25 * sin(m / 90.) + 0.05 * sin(m / 7. + hi))`;
-  const hostRows = (name: string, desc: string, unit: string, value: string) => `
-INSERT INTO otel_metrics_gauge (${prefix}, Value, Flags, \`Exemplars.FilteredAttributes\`, \`Exemplars.TimeUnix\`, \`Exemplars.Value\`, \`Exemplars.SpanId\`, \`Exemplars.TraceId\`)
-SELECT ${common('host', name, desc, unit, 'map()', 'toDateTime64(tsec, 9)')}, ${value}, 0, ${exemplarsNone}
-FROM (SELECT intDiv(number, ${H}) AS m, number % ${H} AS hi, concat('isotel-host-', toString(hi + 1)) AS host, ${startS} + m * 60 + 15 AS tsec,
-             round(${Math.max(1, F / H)} * ${hostLoad}) AS fns FROM numbers(${M * H}))`;
-  await exec(hostRows(METRIC.functionsResident, 'Functions with at least one resident instance', '{function}', 'fns'));
-  await exec(hostRows(METRIC.instancesResident, 'Resident isolate instances', '{instance}', 'round(fns * 1.7)'));
-  await exec(hostRows(METRIC.poolSize, 'Pre-initialised isolates waiting in the pool', '{isolate}', 'round(8 + 6 * sin(m / 40. + hi))'));
-  await exec(hostRows(METRIC.hostRss, 'Resident set size of the host processes', 'By', 'round(190e6 + fns * 1.7 * 5.6e6 + 8e6 * sin(m / 13.))'));
-  await exec(hostRows(METRIC.hostCpus, 'Logical CPUs of the host', '{cpu}', '2'));
+  // Per function and minute: resident instances (0 when scaled to zero), heap of those instances.
+  const perFn = `SELECT intDiv(number, ${F}) AS m, number % ${F} AS f, arrayElement(${fnArray}, f + 1) AS fn,
+      concat('isotel-host-', toString(f % ${H} + 1)) AS host, intDiv(f, ${H}) % ${W} AS wi, ${startS} + m * 60 + 20 AS tsec,
+      greatest(0, round(3 * pow(0.995, f) * (0.55 + 0.45 * sin(m / 50. + f * 1.7)) - 0.35)) AS instances,
+      (3.5e6 + (f % 9) * 1.2e6) * (1 + 0.15 * sin(m / 20. + f)) AS heap_per_instance
+    FROM numbers(${M * F})`;
+  await exec(`INSERT INTO otel_metrics_gauge (${gaugeCols})
+SELECT ${row('host', 'wi', METRIC.instancesResident, 'Resident function instances', '{instance}', `map('${RESOURCE.faasName}', fn)`)}, instances, 0, ${exemplarsNone}
+FROM (${perFn}) WHERE instances > 0`);
+  await exec(`INSERT INTO otel_metrics_gauge (${gaugeCols})
+SELECT ${row('host', 'wi', METRIC.instanceHeap, 'Isolate heap of resident instances, per function', 'By', `map('${RESOURCE.faasName}', fn)`)}, round(instances * heap_per_instance), 0, ${exemplarsNone}
+FROM (${perFn}) WHERE instances > 0`);
 
-  // Per function: resident instances (attribute faas.name) and heap per instance.
-  const fnRows = (name: string, desc: string, unit: string, attrs: string, value: string, instances: number) => `
-INSERT INTO otel_metrics_gauge (${prefix}, Value, Flags, \`Exemplars.FilteredAttributes\`, \`Exemplars.TimeUnix\`, \`Exemplars.Value\`, \`Exemplars.SpanId\`, \`Exemplars.TraceId\`)
-SELECT ${common('host', name, desc, unit, attrs, 'toDateTime64(tsec, 9)')}, ${value}, 0, ${exemplarsNone}
-FROM (SELECT intDiv(number, ${F * instances}) AS m, intDiv(number % ${F * instances}, ${instances}) AS f, number % ${instances} AS inst,
-             arrayElement(${fnArray}, f + 1) AS fn, concat('isotel-host-', toString(f % ${H} + 1)) AS host, ${startS} + m * 60 + 20 AS tsec,
-             pow(0.995, f) AS weight FROM numbers(${M * F * instances}))`;
-  await exec(fnRows(METRIC.instancesResident, 'Resident isolate instances of the function', '{instance}', `map('${RESOURCE.faasName}', fn)`, 'greatest(0, round(3 * weight * (0.7 + 0.3 * sin(m / 50. + f))))', 1));
-  await exec(fnRows(METRIC.instanceHeap, 'V8 heap used by one instance', 'By', `map('${RESOURCE.faasName}', fn, '${RESOURCE.faasInstance}', concat(fn, '-', toString(inst)))`, 'round((3.5e6 + (f % 9) * 1.2e6) * (1 + 0.15 * sin(m / 20. + inst)))', 2));
+  // Per worker process and minute: totals over its functions, pool, RSS; CPUs per host.
+  const perWorker = `SELECT m, host, wi, count() AS fns, sum(instances) AS inst, ${startS} + m * 60 + 15 AS tsec, hi
+    FROM (SELECT intDiv(number, ${F}) AS m, number % ${F} AS f, concat('isotel-host-', toString(f % ${H} + 1)) AS host, f % ${H} AS hi, intDiv(f, ${H}) % ${W} AS wi,
+            greatest(0, round(3 * pow(0.995, f) * (0.55 + 0.45 * sin(m / 50. + f * 1.7)) - 0.35)) AS instances FROM numbers(${M * F}))
+    WHERE instances > 0 GROUP BY m, host, hi, wi`;
+  const workerGauge = (name: string, desc: string, unit: string, value: string) => `INSERT INTO otel_metrics_gauge (${gaugeCols})
+SELECT ${row('host', 'wi', name, desc, unit, 'map()')}, ${value}, 0, ${exemplarsNone} FROM (${perWorker})`;
+  await exec(workerGauge(METRIC.functionsResident, 'Functions with at least one resident instance', '{function}', 'fns'));
+  await exec(workerGauge(METRIC.instancesResident, 'Resident function instances', '{instance}', 'inst'));
+  await exec(workerGauge(METRIC.poolSize, 'Pre-initialised isolates ready', '{isolate}', 'round(4 + 3 * sin(m / 40. + hi + wi))'));
+  await exec(workerGauge(METRIC.hostRss, 'Resident set size of the worker process', 'By', 'round(95e6 + inst * 5.6e6 + 4e6 * sin(m / 13.))'));
+  await exec(workerGauge(METRIC.hostCpus, 'Logical CPUs of the host', '{cpu}', '2')); // every worker reports its host's CPUs
 
-  // Cumulative counters per host (OTel JS default temporality: 2 = cumulative), monotonic by construction.
-  const sumRows = (name: string, desc: string, unit: string, rate: number) => `
-INSERT INTO otel_metrics_sum (${prefix}, Value, Flags, \`Exemplars.FilteredAttributes\`, \`Exemplars.TimeUnix\`, \`Exemplars.Value\`, \`Exemplars.SpanId\`, \`Exemplars.TraceId\`, AggregationTemporality, IsMonotonic)
-SELECT ${common('host', name, desc, unit, 'map()', 'toDateTime64(tsec, 9)')}, floor(${rate} * m + ${rate * 60} * (1 - cos(m / 60.)) + hi), 0, ${exemplarsNone}, 2, true
-FROM (SELECT intDiv(number, ${H}) AS m, number % ${H} AS hi, concat('isotel-host-', toString(hi + 1)) AS host, ${startS} + m * 60 + 15 AS tsec FROM numbers(${M * H}))`;
-  await exec(sumRows(METRIC.poolMisses, 'Acquires that found the pool empty', '{miss}', 2.5));
-  await exec(sumRows(METRIC.evictions, 'Instances evicted under memory pressure', '{instance}', 1.5));
-  await exec(sumRows(METRIC.scaleToZero, 'Functions scaled to zero after idling', '{function}', 2.5));
+  // Observable counters per worker (cumulative, the OTel JS default), monotonic by construction.
+  const counter = (name: string, unit: string, rate: number) => `INSERT INTO otel_metrics_sum (${sumCols})
+SELECT ${row('host', 'wi', name, '', unit, 'map()')}, floor(${rate} * m + ${rate * 60} * (1 - cos(m / 60. + wi)) + hi), 0, ${exemplarsNone}, 2, true
+FROM (SELECT intDiv(number, ${H * W}) AS m, intDiv(number % ${H * W}, ${W}) AS hi, number % ${W} AS wi, concat('isotel-host-', toString(hi + 1)) AS host,
+             ${startS} + m * 60 + 15 AS tsec FROM numbers(${M * H * W}))`;
+  await exec(counter(METRIC.poolMisses, '{miss}', 1.2));
+  await exec(counter(METRIC.evictions, '{instance}', 0.8));
+  await exec(counter(METRIC.scaleToZero, '{instance}', 1.3));
 
-  // faas.timeouts per function (ServiceName = function, its Resource), cumulative.
-  await exec(`
-INSERT INTO otel_metrics_sum (${prefix}, Value, Flags, \`Exemplars.FilteredAttributes\`, \`Exemplars.TimeUnix\`, \`Exemplars.Value\`, \`Exemplars.SpanId\`, \`Exemplars.TraceId\`, AggregationTemporality, IsMonotonic)
-SELECT map('${RESOURCE.serviceName}', fn, '${RESOURCE.faasName}', fn, '${RESOURCE.hostName}', host), '', 'isotel.host', '0.1.0', map(), 0, '', fn, '${METRIC.timeouts}', 'Invocations that hit the wall-time limit', '{timeout}',
-       map('${RESOURCE.faasName}', fn), toDateTime64(${startS}, 9), toDateTime64(${startS} + m * 60 + 25, 9), floor(m * rate), 0, ${exemplarsNone}, 2, true
+  // faas.timeouts: the host's counter, attributes per function and version, for the functions that time out.
+  await exec(`INSERT INTO otel_metrics_sum (${sumCols})
+SELECT ${row('host', 'wi', METRIC.timeouts, '', '{timeout}', `map('faas.trigger', 'http', '${RESOURCE.faasName}', fn, '${RESOURCE.faasVersion}', 'v1')`)}, floor(m * rate), 0, ${exemplarsNone}, 2, true
 FROM (SELECT intDiv(number, ${F}) AS m, number % ${F} AS f, arrayElement(${fnArray}, f + 1) AS fn, concat('isotel-host-', toString(f % ${H} + 1)) AS host,
-             if(f % 3 = 0, 0.08, 0.01) * pow(0.995, f) AS rate FROM numbers(${M * F}))`);
+             intDiv(f, ${H}) % ${W} AS wi, ${startS} + m * 60 + 25 AS tsec, 0.08 * pow(0.995, f) AS rate FROM numbers(${M * F}) WHERE f % 3 = 0)`);
 }

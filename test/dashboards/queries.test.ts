@@ -48,9 +48,11 @@ test('every telemetry name in dashboard SQL is defined in sdk/protocol/names.ts'
 /** What each panel type needs from its frames. */
 function checkShape(panel: Panel, frames: Frame[]): void {
   const where = `${panel.type} panel "${panel.title}" (id ${panel.id})`;
+  for (const f of frames) assert.equal(f.error, undefined, `${where} target ${f.refId} failed: ${f.error?.message}\n${f.sql}`);
+  // A second target may legitimately be empty (a function that never timed out has no faas.timeouts series).
+  assert.ok(frames[0]!.rows > 0, `${where} target ${frames[0]!.refId} returned no rows\n${frames[0]!.sql}`);
   for (const f of frames) {
-    assert.equal(f.error, undefined, `${where} target ${f.refId} failed: ${f.error?.message}\n${f.sql}`);
-    assert.ok(f.rows > 0, `${where} target ${f.refId} returned no rows\n${f.sql}`);
+    if (f.rows === 0) continue;
     const numeric = f.fields.filter((x) => x.type === 'number');
     switch (panel.type) {
       case 'timeseries': {
