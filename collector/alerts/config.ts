@@ -26,6 +26,7 @@ export const alertSchema = defineSchema('alerts', {
   intervalMs: setting('ISOTEL_ALERT_INTERVAL_MS', 0, 'Evaluation interval in ms for every rule group; 0 uses each group\'s own `interval`.', parse.int(0, 86_400_000)),
   forMs: setting('ISOTEL_ALERT_FOR_MS', -1, 'Pending period in ms for every rule; -1 uses each rule\'s own `for`.', parse.int(-1, 86_400_000)),
   webhooks: setting<readonly string[]>('ISOTEL_ALERT_WEBHOOKS', [], 'Comma-separated webhook URLs that get Alertmanager-format (version 4) notifications, e.g. an Alertmanager-compatible receiver.', webhookList),
+  alertmanagers: setting<readonly string[]>('ISOTEL_ALERT_ALERTMANAGER_URLS', [], 'Comma-separated Alertmanager base URLs (e.g. http://alertmanager:9093); firing and resolved alerts are posted to their /api/v2/alerts every evaluation, as Prometheus does.', webhookList),
   webhookTimeoutMs: setting('ISOTEL_ALERT_WEBHOOK_TIMEOUT_MS', 10_000, 'Time limit of one webhook request, in ms.', parse.int(100, 600_000)),
   webhookDeadlineMs: setting('ISOTEL_ALERT_WEBHOOK_DEADLINE_MS', 300_000, 'How long a notification is retried (with backoff) before it is dropped and counted, in ms.', parse.int(100, 86_400_000)),
   repeatIntervalMs: setting('ISOTEL_ALERT_REPEAT_INTERVAL_MS', 4 * 3600_000, 'A group that keeps firing is notified again after this many ms.', parse.int(1000, 30 * 86_400_000)),

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { evalMath, evalReduce, evalThreshold, tableToNumbers, type NumberSet } from './expr.js';
-import type { Notifier, WebhookAlert, WebhookPayload } from './notify.js';
+import type { Notifier, PostableAlert, WebhookAlert, WebhookPayload } from './notify.js';
 import type { Rule } from './rules.js';
 import { renderTemplate } from './template.js';
 
@@ -228,6 +228,26 @@ export class AlertEvaluator {
       if (++inst.missing >= MISSING_EVALS_TO_RESOLVE && this.deactivate(inst, rule, now)) changed.push(inst);
     }
     this.notify(rule, changed, now);
+    this.pushToAlertmanager(rule, changed, now);
+  }
+
+  private pushToAlertmanager(rule: Rule, changed: readonly AlertInstance[], now: number): void {
+    const interval = (this.o.intervalMs ?? 0) > 0 ? this.o.intervalMs! : rule.intervalMs;
+    const expires = new Date(now + 4 * Math.max(interval, 60_000)).toISOString();
+    const alerts: PostableAlert[] = [];
+    for (const i of this.instances.values()) {
+      if (i.rule !== rule.uid) continue;
+      const resolvedNow = i.state === 'resolved' && changed.includes(i);
+      if (i.state !== 'firing' && !resolvedNow) continue;
+      alerts.push({
+        labels: { ...i.labels },
+        annotations: { ...i.annotations },
+        startsAt: new Date(i.firedAt ?? i.activeAt).toISOString(),
+        endsAt: resolvedNow ? new Date(i.resolvedAt!).toISOString() : expires,
+        generatorURL: `${this.o.externalUrl}/api/alerts?rule=${encodeURIComponent(i.rule)}`,
+      });
+    }
+    this.o.notifier.push(alerts);
   }
 
   /** Condition false: pending is forgotten, firing resolves (after keepFiringFor). True if it resolved. */

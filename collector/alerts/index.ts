@@ -31,11 +31,11 @@ export function startAlerting(o: { query: QueryFn; config: AlertConfig; external
   if (c.enabled) {
     const dir = c.rulesDir || RULES_DIR;
     const rules = loadRules(dir);
-    const notifier = createWebhookNotifier(c.webhooks, { timeoutMs: c.webhookTimeoutMs, deadlineMs: c.webhookDeadlineMs }, o.log);
+    const notifier = createWebhookNotifier(c.webhooks, { timeoutMs: c.webhookTimeoutMs, deadlineMs: c.webhookDeadlineMs }, o.log, c.alertmanagers);
     notifierClose = () => notifier.close();
     evaluator = new AlertEvaluator({ rules, query: o.query, notifier, log: o.log, intervalMs: c.intervalMs, forMs: c.forMs, repeatIntervalMs: c.repeatIntervalMs, resolvedRetentionMs: c.resolvedRetentionMs, externalUrl: o.externalUrl });
     evaluator.start();
-    o.log.info('alert evaluator started', { rules: rules.length, dir, webhooks: c.webhooks.length });
+    o.log.info('alert evaluator started', { rules: rules.length, dir, webhooks: c.webhooks.length, alertmanagers: c.alertmanagers.length });
   }
   return {
     evaluator,

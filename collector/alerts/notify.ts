@@ -42,8 +42,20 @@ export interface WebhookStats {
   lastError: string | undefined;
 }
 
+/** An alert as Alertmanager's POST /api/v2/alerts takes it (postableAlert). */
+export interface PostableAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+}
+
 export interface Notifier {
+  /** One group notification to every webhook. */
   notify(payload: WebhookPayload): void;
+  /** The current alerts of one evaluation to every Alertmanager (re-sent each evaluation, as Prometheus does). */
+  push(alerts: PostableAlert[]): void;
   stats(): WebhookStats[];
   /** Waits up to `graceMs` for queued notifications, then aborts the rest. */
   close(graceMs?: number): Promise<void>;
@@ -53,7 +65,7 @@ const MAX_QUEUE = 256;
 
 class Target {
   readonly stats: WebhookStats;
-  private readonly queue: { payload: WebhookPayload; deadline: number }[] = [];
+  private readonly queue: { body: string; what: string; deadline: number }[] = [];
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
 
@@ -65,14 +77,14 @@ class Target {
     this.stats = { target: new URL(url).origin, sent: 0, failed: 0, dropped: 0, pending: 0, lastError: undefined };
   }
 
-  push(payload: WebhookPayload): void {
+  push(body: unknown, what: string): void {
     if (this.abort.signal.aborted) return;
     if (this.queue.length >= MAX_QUEUE) {
       this.queue.shift();
       this.stats.dropped++;
       this.log.warn('webhook queue full: dropped the oldest notification', { target: this.stats.target, dropped: this.stats.dropped });
     }
-    this.queue.push({ payload, deadline: Date.now() + this.o.deadlineMs });
+    this.queue.push({ body: JSON.stringify(body), what, deadline: Date.now() + this.o.deadlineMs });
     this.stats.pending = this.queue.length;
     this.running ??= this.drain().finally(() => (this.running = undefined));
   }
@@ -80,13 +92,12 @@ class Target {
   private async drain(): Promise<void> {
     for (let item = this.queue.shift(); item; item = this.queue.shift()) {
       this.stats.pending = this.queue.length + 1;
-      await this.deliver(item.payload, item.deadline);
+      await this.deliver(item.body, item.what, item.deadline);
       this.stats.pending = this.queue.length;
     }
   }
 
-  private async deliver(payload: WebhookPayload, deadline: number): Promise<void> {
-    const body = JSON.stringify(payload);
+  private async deliver(body: string, what: string, deadline: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.abort.signal.aborted) return;
       let retry = true;
@@ -110,7 +121,7 @@ class Target {
       const wait = Math.min(30_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
       if (!retry || Date.now() + wait >= deadline) {
         this.stats.failed++;
-        const err = new IsotelError('ISOTEL_ERR_ALERT_WEBHOOK_FAILED', `notification ${payload.groupKey} (${payload.status}) to ${this.stats.target} failed after ${attempt + 1} attempt(s): ${this.stats.lastError}`);
+        const err = new IsotelError('ISOTEL_ERR_ALERT_WEBHOOK_FAILED', `${what} to ${this.stats.target} failed after ${attempt + 1} attempt(s): ${this.stats.lastError}`);
         this.log.error(err.message, { code: err.code });
         return;
       }
@@ -136,15 +147,20 @@ class Target {
   }
 }
 
-export function createWebhookNotifier(urls: readonly string[], o: { timeoutMs: number; deadlineMs: number }, log: Logger): Notifier {
+export function createWebhookNotifier(urls: readonly string[], o: { timeoutMs: number; deadlineMs: number }, log: Logger, alertmanagers: readonly string[] = []): Notifier {
   const targets = urls.map((u) => new Target(u, o, log));
+  // Alertmanager's own API takes alerts, not notifications: POST /api/v2/alerts.
+  const managers = alertmanagers.map((u) => new Target(`${u.replace(/\/$/, '')}/api/v2/alerts`, o, log));
   return {
     notify: (p) => {
-      for (const t of targets) t.push(p);
+      for (const t of targets) t.push(p, `notification ${p.groupKey} (${p.status})`);
     },
-    stats: () => targets.map((t) => ({ ...t.stats })),
+    push: (alerts) => {
+      if (alerts.length > 0) for (const t of managers) t.push(alerts, `${alerts.length} alert(s)`);
+    },
+    stats: () => [...targets, ...managers].map((t) => ({ ...t.stats })),
     close: async (graceMs = 2000) => {
-      await Promise.all(targets.map((t) => t.close(graceMs)));
+      await Promise.all([...targets, ...managers].map((t) => t.close(graceMs)));
     },
   };
 }

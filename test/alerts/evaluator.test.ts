@@ -24,24 +24,30 @@ const log = createLogger('test', 'silent');
 
 interface Receiver {
   url: string;
+  base: string;
+  paths: string[];
   got: WebhookPayload[];
   /** Status codes to answer with, in order; 200 once they run out. */
   script: number[];
   server: Server;
 }
 async function receiver(script: number[] = []): Promise<Receiver> {
-  const r: Receiver = { url: '', got: [], script, server: undefined as unknown as Server };
+  const r: Receiver = { url: '', base: '', paths: [], got: [], script, server: undefined as unknown as Server };
   r.server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const status = r.script.shift() ?? 200;
-      if (status === 200) r.got.push(JSON.parse(body) as WebhookPayload);
+      if (status === 200) {
+        r.got.push(JSON.parse(body) as WebhookPayload);
+        r.paths.push(req.url ?? '');
+      }
       res.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => r.server.listen(0, '127.0.0.1', resolve));
-  r.url = `http://127.0.0.1:${(r.server.address() as { port: number }).port}/hook?token=secret`;
+  r.base = `http://127.0.0.1:${(r.server.address() as { port: number }).port}`;
+  r.url = `${r.base}/hook?token=secret`;
   return r;
 }
 
@@ -56,11 +62,14 @@ const query = (sql: string) => runReadOnly(ch.engine, sql, 'JSONEachRow', { time
 
 test('pending → firing → resolved, one notification per change, Alertmanager v4 payload', async (t) => {
   const hook = await receiver();
+  const am = await receiver();
   t.after(() => {
-    hook.server.closeAllConnections();
-    hook.server.close();
+    for (const r of [hook, am]) {
+      r.server.closeAllConnections();
+      r.server.close();
+    }
   });
-  const notifier = createWebhookNotifier([hook.url], { timeoutMs: 5000, deadlineMs: 10_000 }, log);
+  const notifier = createWebhookNotifier([hook.url], { timeoutMs: 5000, deadlineMs: 10_000 }, log, [am.base]);
   let clock = Date.now();
   const ev = new AlertEvaluator({ rules: loadRules(RULES_DIR), query, notifier, log, repeatIntervalMs: 3_600_000, resolvedRetentionMs: 600_000, externalUrl: 'http://127.0.0.1:1', now: () => clock });
 
@@ -122,6 +131,16 @@ test('pending → firing → resolved, one notification per change, Alertmanager
   assert.equal(r.alerts[0]!.fingerprint, p.alerts[0]!.fingerprint);
   assert.notEqual(r.alerts[0]!.endsAt, '0001-01-01T00:00:00Z');
   assert.equal(notifier.stats()[0]!.target, new URL(hook.url).origin, 'the token in the URL is not shown');
+
+  // Alertmanager got the alerts themselves at /api/v2/alerts: firing with a future endsAt
+  // on every evaluation while firing, then resolved with endsAt = the resolution time.
+  type Postable = { labels: Record<string, string>; endsAt: string; startsAt: string }[];
+  await eventually(async () => ((am.got as unknown as Postable[]).some((b) => b.some((a) => a.labels.candidate === 'v2' && Date.parse(a.endsAt) <= clock)) ? true : undefined), 10_000);
+  assert.ok(am.paths.every((p) => p === '/api/v2/alerts'));
+  const posts = am.got as unknown as Postable[];
+  const firingPosts = posts.filter((b) => b.some((a) => a.labels.candidate === 'v2' && Date.parse(a.endsAt) > Date.parse(a.startsAt) + 60_000));
+  assert.ok(firingPosts.length >= 2, 're-sent on every evaluation while firing');
+  assert.equal(posts.at(-1)![0]!.labels.alertname, 'ColdStartRegression');
   await ev.close();
   await notifier.close();
 });
