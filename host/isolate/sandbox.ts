@@ -69,7 +69,7 @@ class IsolateSandbox implements Sandbox {
   readonly #options: SandboxOptions & SandboxExtras;
   readonly #entry = new Map<EntryMethod, ivm.Reference<(...args: unknown[]) => unknown>>();
   readonly #invocations = new Map<string, Invocation>();
-  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #timers = new Map<number, { t: NodeJS.Timeout; held: number }>();
   readonly #pulls = new Map<number, Deferred<Uint8Array | null>>();
   /** Request bodies being streamed into the isolate, by invocation id (outlive 'done' when a response pipes them). */
   readonly #requestBodies = new Map<string, AsyncIterator<Uint8Array>>();
@@ -216,18 +216,19 @@ class IsolateSandbox implements Sandbox {
         return;
       }
       case 'sleep': {
-        const [id, ms] = args as [number, number];
-        this.#trackOps(1);
-        this.#timers.set(id, setTimeout(() => {
+        const [id, ms, weak] = args as [number, number, boolean | undefined];
+        const held = weak ? 0 : 1; // weak timers (AbortSignal.timeout) are not pending work for idle()
+        this.#trackOps(held);
+        this.#timers.set(id, { held, t: setTimeout(() => {
           this.#timers.delete(id);
           this.#complete(id, true, undefined);
-          this.#trackOps(-1);
-        }, ms));
+          this.#trackOps(-held);
+        }, ms) });
         return;
       }
       case 'cancelSleep': {
         const t = this.#timers.get(args[0] as number);
-        if (t) { clearTimeout(t); this.#timers.delete(args[0] as number); this.#trackOps(-1); }
+        if (t) { clearTimeout(t.t); this.#timers.delete(args[0] as number); this.#trackOps(-t.held); }
         return;
       }
       case 'hold': {
@@ -580,7 +581,7 @@ class IsolateSandbox implements Sandbox {
       try { this.#isolate.dispose(); } catch { /* already going away */ }
     }
     if (wasDisposed) return;
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const t of this.#timers.values()) clearTimeout(t.t);
     this.#timers.clear();
     if (this.#keepAlive) clearInterval(this.#keepAlive);
     this.#egress.dispose();

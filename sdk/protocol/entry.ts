@@ -50,7 +50,7 @@ export type Op =
   /** response stream chunk: streamId, chunk | null at end, error message ('' = none) */
   | ['chunk', number, Uint8Array | null, string]
   /** async requests (answered by entry.complete): */
-  | ['sleep', number, number] // id, ms
+  | ['sleep', number, number, boolean?] // id, ms, weak (a weak timer does not keep `isotel run` waiting)
   | ['cancelSleep', number] // id (no answer)
   | ['reqRead', number, string] // id, invocationId → Uint8Array | null
   | ['reqCancel', string] // invocationId (no answer)

@@ -315,7 +315,7 @@ export class AbortSignal extends EventTarget {
     const n = Number(ms);
     if (!Number.isFinite(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) throw new TypeError(`AbortSignal.timeout: ${String(ms)} is not a valid unsigned long long`);
     const s = newSignal();
-    (globalThis as any).setTimeout(() => signalAbort(s, new DOMExc('The operation timed out.', 'TimeoutError')), Math.trunc(n));
+    weakTimer(() => signalAbort(s, new DOMExc('The operation timed out.', 'TimeoutError')), Math.trunc(n));
     return s;
   }
   static any(signals: Iterable<AbortSignal>): AbortSignal {
@@ -340,6 +340,10 @@ export class AbortSignal extends EventTarget {
   override get [Symbol.toStringTag](): string { return 'AbortSignal'; }
 }
 defineEventHandler(AbortSignal.prototype, 'abort');
+
+/** A timer that does not keep `isotel run` waiting (DOM: the timeout signal's timer is not a pending task). Set by 03_globals. */
+let weakTimer: (fn: () => void, ms: number) => void = (fn, ms) => { (globalThis as any).setTimeout(fn, ms); };
+export function setWeakTimer(fn: (fn: () => void, ms: number) => void): void { weakTimer = fn; }
 
 function newSignal(): AbortSignal {
   constructingSignal = true;

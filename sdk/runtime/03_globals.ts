@@ -3,7 +3,7 @@
  * structuredClone, performance, navigator, self.
  */
 import { asyncOpWithId, allocId, expose, forgetOp, hostNow, op, timeOrigin } from './00_bootstrap.js';
-import { ErrorEvent, EventTarget, markTrusted, setReportException } from './02_events.js';
+import { ErrorEvent, EventTarget, markTrusted, setReportException, setWeakTimer } from './02_events.js';
 
 // ---- invocation attribution for console output (set by the dispatcher)
 let currentInvocation: () => string = () => '';
@@ -82,6 +82,10 @@ function clear(handle: unknown): void {
   forgetOp(t.opId);
   op('cancelSleep', t.opId);
 }
+// Runtime-internal timers that must not keep the host waiting (AbortSignal.timeout).
+setWeakTimer((fn, ms) => {
+  asyncOpWithId<void>(allocId(), 'sleep', Math.max(0, ms), true).then(() => { try { fn(); } catch (e) { reportException(e); } });
+});
 expose('setTimeout', function setTimeout(handler: unknown, timeout?: unknown, ...args: unknown[]) { return timerInit(false, handler, timeout, args); });
 expose('setInterval', function setInterval(handler: unknown, timeout?: unknown, ...args: unknown[]) { return timerInit(true, handler, timeout, args); });
 expose('clearTimeout', function clearTimeout(handle?: unknown) { clear(handle); });

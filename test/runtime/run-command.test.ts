@@ -31,6 +31,14 @@ test('console lines in order, timers and promises awaited, exit 0', () => {
   assert.equal(r.stderr.trim(), 'warning goes to stderr');
 });
 
+test('an AbortSignal.timeout does not keep the run waiting', () => {
+  const started = Date.now();
+  const r = run('weak.js', `const s = AbortSignal.timeout(60000); s.onabort = () => console.log('never'); console.log('done');`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'done');
+  assert.ok(Date.now() - started < 30000);
+});
+
 test('an uncaught error exits 1 and prints it', () => {
   const r = run('throw.js', `console.log('before'); setTimeout(() => { throw new RangeError('boom'); }, 5);`);
   assert.equal(r.code, 1);
