@@ -9,6 +9,7 @@ import { createIsotelSandbox } from '../host/isolate/sandbox.js';
 import { loadRuntime } from '../host/isolate/runtime-bundle.js';
 
 const SRC = `export default { async fetch(request, env) { const u = new URL(request.url); return new Response('hello ' + u.pathname, { headers: { 'content-type': 'text/plain' } }); } }`;
+const BARE_SRC = `export default { fetch(request) { const i = request.url.indexOf('/', 8); return 'hello ' + request.url.slice(i); } }`;
 const REQ = { method: 'GET', url: 'http://127.0.0.1:8787/hello/x', headers: [['accept', '*/*']] as Array<[string, string]>, body: null };
 
 function pct(xs: number[], p: number): number {
@@ -23,12 +24,20 @@ export default async function sandboxBench(): Promise<Record<string, unknown>> {
   // warm up both paths
   for (let i = 0; i < 5; i++) { (await createIsotelSandbox({ memoryLimitMb: 64 })).dispose(); const iso = new ivm.Isolate({ memoryLimit: 64 }); await iso.createContext(); iso.dispose(); }
 
-  const bare: number[] = [], full: number[] = [], cold: number[] = [], warm: number[] = [];
+  const bare: number[] = [], full: number[] = [], cold: number[] = [], warm: number[] = [], bareCold: number[] = [];
   for (let i = 0; i < N; i++) {
     let t = process.hrtime.bigint();
     const iso = new ivm.Isolate({ memoryLimit: 64 });
     const ctx = await iso.createContext();
     bare.push(ms(process.hrtime.bigint() - t));
+    // baseline cold start: the same handler in a bare pre-created isolate, called with a plain object (no Web APIs)
+    t = process.hrtime.bigint();
+    const mod = await iso.compileModule(BARE_SRC, { filename: 'hello.js' });
+    await mod.instantiate(ctx, () => { throw new Error('no imports'); });
+    await mod.evaluate();
+    const fetchRef = (await ctx.evalClosure('return $0.default.fetch', [mod.namespace.derefInto()], { result: { reference: true } })) as ivm.Reference<(r: unknown) => string>;
+    await fetchRef.apply(undefined, [{ method: 'GET', url: REQ.url }], { arguments: { copy: true }, result: { copy: true } });
+    bareCold.push(ms(process.hrtime.bigint() - t));
     ctx.release(); iso.dispose();
 
     t = process.hrtime.bigint();
@@ -73,7 +82,9 @@ export default async function sandboxBench(): Promise<Record<string, unknown>> {
     sandboxCreateP50Ms: +pct(full, 50).toFixed(3),
     sandboxCreateP90Ms: +pct(full, 90).toFixed(3),
     sandboxCreateVsBare: +(pct(full, 50) / pct(bare, 50)).toFixed(2),
+    bareColdStartP50Ms: +pct(bareCold, 50).toFixed(3),
     coldLoadAndFirstInvokeP50Ms: +pct(cold, 50).toFixed(3),
+    coldStartAddedByRuntimeP50Ms: +(pct(cold, 50) - pct(bareCold, 50)).toFixed(3),
     coldLoadAndFirstInvokeP90Ms: +pct(cold, 90).toFixed(3),
     warmInvokeP50Ms: +pct(warm, 50).toFixed(3),
     warmInvokeP99Ms: +pct(warm, 99).toFixed(3),
