@@ -63,7 +63,7 @@ export async function checkColdstartCommand(opts: CheckColdstartOptions): Promis
     }
     const regressed = row.regressed === 1;
     if (opts.json) {
-      out(JSON.stringify({ regressed, threshold: DEFAULTS.threshold, alpha: DEFAULTS.alpha, minSamples, ...row }, null, 2));
+      out(JSON.stringify({ ...row, regressed, threshold: DEFAULTS.threshold, alpha: DEFAULTS.alpha, minSamples }, null, 2));
     } else {
       out(`${regressed ? 'REGRESSION' : 'ok'}: ${row.function} cold starts, ${row.candidate} (candidate) vs ${row.baseline} (baseline)`);
       out(`  median          ${f(row.median_candidate_ms)} ms vs ${f(row.median_baseline_ms)} ms  (×${f(row.median_ratio, 3)}; threshold ×${1 + DEFAULTS.threshold})`);

@@ -31,8 +31,9 @@ export function parseMath(src: string): MathNode {
     if (/^\s*$/.test(src.slice(pos))) break;
     re.lastIndex = pos;
     const m = re.exec(src);
-    if (!m) throw new Error(`unexpected ${JSON.stringify(src.slice(pos).trim()[0])} at ${pos}`);
-    const at = pos;
+    const ws = /^\s*/.exec(src.slice(pos))![0].length;
+    if (!m) throw new Error(`unexpected ${JSON.stringify(src[pos + ws])} at ${pos + ws}`);
+    const at = pos + ws;
     pos = re.lastIndex;
     if (m[1] !== undefined) tokens.push({ k: 'num', v: m[1], at });
     else if (m[2] !== undefined || m[3] !== undefined) tokens.push({ k: 'ref', v: (m[2] ?? m[3])!, at });
