@@ -207,16 +207,18 @@ class IsolateSandbox implements Sandbox {
         return;
       }
       case 'chunk': {
-        const [streamId, chunk, error] = args as [number, Uint8Array | null, string];
+        const [streamId, chunk, rawError] = args as [number, Uint8Array | null, string];
         const p = this.#pulls.get(streamId);
         if (!p) return;
         this.#pulls.delete(streamId);
+        const error = rawError || (chunk !== null && !(chunk instanceof Uint8Array) ? 'a body chunk is not bytes' : '');
         if (error) p.reject(new IsotelError('ISOTEL_ERR_HANDLER_THREW', `the response body stream failed: ${error}`, { details: { name: 'StreamError', message: error } }));
         else p.resolve(chunk);
         return;
       }
       case 'sleep': {
-        const [id, ms, weak] = args as [number, number, boolean | undefined];
+        const [id, rawMs, weak] = args as [number, number, boolean | undefined];
+        const ms = Number.isFinite(rawMs) ? Math.min(Math.max(0, rawMs), 2 ** 31 - 1) : 0;
         const held = weak ? 0 : 1; // weak timers (AbortSignal.timeout) are not pending work for idle()
         this.#trackOps(held);
         this.#timers.set(id, { held, t: setTimeout(() => {
@@ -299,6 +301,14 @@ class IsolateSandbox implements Sandbox {
       return;
     }
     inv.settled = true;
+    // The runtime validated all of this, but it shares the isolate with user code that can tamper with its
+    // builtins: the host re-checks what the gateway will put on the wire.
+    const invalid = responseProblem(status, statusText, flat, mode, payload);
+    if (invalid) {
+      if (mode === BODY_STREAM) this.#call('cancel', [payload, 'invalid response']);
+      inv.response.reject(new IsotelError('ISOTEL_ERR_HANDLER_BAD_RESPONSE', `the function's response is invalid: ${invalid}`, { details: { name: 'TypeError', message: invalid } }));
+      return;
+    }
     const headers: Array<[string, string]> = [];
     for (let i = 0; i + 1 < flat.length; i += 2) headers.push([flat[i]!, flat[i + 1]!]);
     const body = mode === BODY_NONE ? null : mode === BODY_BYTES ? (payload as Uint8Array) : this.#pullAsIterable(payload as number);
@@ -606,6 +616,24 @@ class IsolateSandbox implements Sandbox {
 /** An error copied out of the isolate, with isolated-vm's host-side frames removed. */
 function copiedError(e: unknown): { name: string; message: string; stack: string } {
   return { name: String((e as Error)?.name ?? 'Error'), message: String((e as Error)?.message ?? e), stack: String((e as Error)?.stack ?? '').replace(/\n\s+at \(<isolated-vm boundary>\)[\s\S]*$/, '') };
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[^\0\r\n]*$/;
+/** Why a response from the isolate cannot go on the wire, or '' when it can. */
+function responseProblem(status: unknown, statusText: unknown, flat: unknown, mode: unknown, payload: unknown): string {
+  if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) return `status ${String(status)} is not in [200, 599]`;
+  if (typeof statusText !== 'string' || !HEADER_VALUE.test(statusText)) return 'the status text is not a valid reason phrase';
+  if (!Array.isArray(flat) || flat.length % 2 !== 0) return 'the header list is malformed';
+  for (let i = 0; i < flat.length; i += 2) {
+    const n = flat[i], v = flat[i + 1];
+    if (typeof n !== 'string' || !HEADER_NAME.test(n)) return `${JSON.stringify(n)} is not a valid header name`;
+    if (typeof v !== 'string' || !HEADER_VALUE.test(v) || /[^\u0000-\u00ff]/u.test(v)) return `the value of header ${n} is not valid`;
+  }
+  if (mode === BODY_BYTES && !(payload instanceof Uint8Array)) return 'the body is not bytes';
+  if (mode === BODY_STREAM && typeof payload !== 'number') return 'the body stream is malformed';
+  if (mode !== BODY_NONE && mode !== BODY_BYTES && mode !== BODY_STREAM) return 'the body mode is unknown';
+  return '';
 }
 
 function abortedError(signal: AbortSignal): IsotelError {
