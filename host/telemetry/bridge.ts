@@ -22,7 +22,7 @@ import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk
 import type { Logger } from '@opentelemetry/api-logs';
 import type { Logger as IsotelLogger } from '../../common/log.js';
 import { ATTR, RESOURCE } from '../../sdk/protocol/names.js';
-import { DEFAULT_TELEMETRY_LIMITS, TELEMETRY_VERSION, traceArgs, type DropCounts, type EventRecord, type FlatAttributes, type LinkRecord, type SpanRecord, type TelemetryBatch, type TelemetryLimits } from '../../sdk/protocol/telemetry.js';
+import { DEFAULT_TELEMETRY_LIMITS, TELEMETRY_VERSION, limitsKey, traceArgs, type DropCounts, type EventRecord, type FlatAttributes, type LinkRecord, type SpanRecord, type TelemetryBatch, type TelemetryLimits } from '../../sdk/protocol/telemetry.js';
 import type { ConsoleRecord, HeaderList, InvokeTrace, TelemetrySink } from '../isolate/api.js';
 import type { InstanceInfo, InvocationEvent } from '../pool/events.js';
 import { toAttributes, type AuthorMetrics } from './author-metrics.js';
@@ -71,6 +71,38 @@ function traceStateOf(s: string): SpanContext['traceState'] {
   try { return createTraceState(s); } catch { return undefined; }
 }
 
+const UNKNOWN_SCOPE = { name: 'unknown' };
+
+/** A span recorded in an isolate, as the SDK's processors and exporters read it (ReadableSpan). */
+class DrainedSpan implements ReadableSpan {
+  readonly ended = true;
+  readonly duration: HrTime;
+  readonly #sc: SpanContext;
+  constructor(
+    readonly name: string,
+    readonly kind: number,
+    sc: SpanContext,
+    readonly parentSpanContext: SpanContext | undefined,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly status: { code: number; message?: string },
+    readonly attributes: Attributes,
+    readonly links: Link[],
+    readonly events: TimedEvent[],
+    readonly resource: Resource,
+    readonly instrumentationScope: { name: string; version?: string; schemaUrl?: string },
+    readonly droppedAttributesCount: number,
+    readonly droppedEventsCount: number,
+    readonly droppedLinksCount: number,
+  ) {
+    this.#sc = sc;
+    this.duration = hrDiff(startTime, endTime);
+  }
+  spanContext(): SpanContext {
+    return this.#sc;
+  }
+}
+
 interface InstanceState {
   readonly info: InstanceInfo;
   readonly resource: Resource;
@@ -86,7 +118,7 @@ interface LiveInvocation {
 }
 
 export function createTelemetryBridge(options: TelemetryBridgeOptions): TelemetryBridge {
-  const limits = options.limits ?? DEFAULT_TELEMETRY_LIMITS;
+  const limitsText = limitsKey(options.limits ?? DEFAULT_TELEMETRY_LIMITS);
   const instances = new Map<string, InstanceState>();
   const live = new Map<string, LiveInvocation>();
   /** Resources for metrics: per function version, without per-instance ids (cardinality). */
@@ -139,34 +171,31 @@ export function createTelemetryBridge(options: TelemetryBridgeOptions): Telemetr
   const toReadableSpan = (state: InstanceState, r: SpanRecord, originSec: number, originRemMs: number): ReadableSpan => {
     const [scope, traceId, spanId, parentSpanId, traceFlags, traceState, name, kind, startMs, endMs, statusCode, statusMessage, attrs, events, links, droppedAttributes, droppedEvents, droppedLinks, parentIsRemote] = r;
     const sc: SpanContext = { traceId, spanId, traceFlags: traceFlags & TraceFlags.SAMPLED, isRemote: false };
-    const ts = traceStateOf(traceState);
-    if (ts) sc.traceState = ts;
+    if (traceState) { const ts = traceStateOf(traceState); if (ts) sc.traceState = ts; }
     const startTime = hrAt(originSec, originRemMs, startMs);
     const endTime = hrAt(originSec, originRemMs, endMs);
-    return {
+    return new DrainedSpan(
       name,
       kind,
-      spanContext: () => sc,
-      ...(parentSpanId ? { parentSpanContext: { traceId, spanId: parentSpanId, traceFlags: sc.traceFlags, isRemote: parentIsRemote } } : {}),
+      sc,
+      parentSpanId ? { traceId, spanId: parentSpanId, traceFlags: sc.traceFlags, isRemote: parentIsRemote } : undefined,
       startTime,
       endTime,
-      duration: hrDiff(startTime, endTime),
-      status: statusCode === 2 ? { code: 2, message: statusMessage } : { code: statusCode },
-      attributes: toAttributes(attrs),
-      links: links.map((l: LinkRecord): Link => {
+      statusCode === 2 ? { code: 2, message: statusMessage } : { code: statusCode },
+      toAttributes(attrs),
+      links.length ? links.map((l: LinkRecord): Link => {
         const ctx: SpanContext = { traceId: l[0], spanId: l[1], traceFlags: l[2] };
         const lts = traceStateOf(l[3]);
         if (lts) ctx.traceState = lts;
         return { context: ctx, attributes: toAttributes(l[4]), droppedAttributesCount: l[5] };
-      }),
-      events: events.map((e: EventRecord): TimedEvent => ({ name: e[0], time: hrAt(originSec, originRemMs, e[1]), attributes: toAttributes(e[2] as FlatAttributes), droppedAttributesCount: e[3] })),
-      ended: true,
-      resource: state.resource,
-      instrumentationScope: state.scopes[scope] ?? { name: 'unknown' },
-      droppedAttributesCount: droppedAttributes,
-      droppedEventsCount: droppedEvents,
-      droppedLinksCount: droppedLinks,
-    };
+      }) : [],
+      events.length ? events.map((e: EventRecord): TimedEvent => ({ name: e[0], time: hrAt(originSec, originRemMs, e[1]), attributes: toAttributes(e[2] as FlatAttributes), droppedAttributesCount: e[3] })) : [],
+      state.resource,
+      state.scopes[scope] ?? UNKNOWN_SCOPE,
+      droppedAttributes,
+      droppedEvents,
+      droppedLinks,
+    );
   };
 
   const stateFor = (info: InstanceInfo): InstanceState => {
@@ -205,7 +234,9 @@ export function createTelemetryBridge(options: TelemetryBridgeOptions): Telemetr
       const sc = span.spanContext();
       live.set(event.invocationId, { drops: [0, 0, 0, 0, 0] });
       const traceparent = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & TraceFlags.SAMPLED}`;
-      return { args: traceArgs(traceparent, sc.traceState?.serialize() ?? '', headerValue(event.headers, 'baggage'), limits), sink: state.sink };
+      const start = (span as unknown as { startTime?: HrTime }).startTime;
+      const startUnixMs = start ? start[0] * 1e3 + start[1] / 1e6 : Number(event.startUnixNano / 1000n) / 1e3;
+      return { args: traceArgs(traceparent, sc.traceState?.serialize() ?? '', headerValue(event.headers, 'baggage'), limitsText, startUnixMs), sink: state.sink };
     },
     invocationEnded(event, span) {
       const inv = live.get(event.invocationId);

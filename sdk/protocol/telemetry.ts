@@ -5,8 +5,10 @@
  * whose payload is a JSON string of the arrays below (positional, no per-record
  * keys): one copy across the boundary, one JSON.parse on the host.
  *
- * Times are milliseconds since the sandbox's time origin (`Bootstrap.now()`), whose
- * Unix-ms value travels once per batch, so sub-microsecond precision survives.
+ * Times are milliseconds since the sandbox's time origin, whose Unix-ms value travels
+ * once per batch. Inside the isolate "now" is Date.now() (millisecond resolution: a
+ * high-resolution host read costs a synchronous crossing of ~25 µs); explicit times
+ * given by the author keep their precision.
  */
 
 /** Bumped when the positional layout changes. */
@@ -30,22 +32,32 @@ export interface TelemetryLimits {
 
 /**
  * What the host hands the runtime for a traced invocation (the last argument of
- * entry.invoke), or null for an untraced one (telemetry off: every API call is a no-op).
+ * entry.invoke), or null for an untraced one (telemetry off: every API call is a
+ * no-op). ONE string — a primitive crosses the boundary far cheaper than an array:
+ * `traceparent \n tracestate \n baggage \n startUnixMs \n limits` with limits as
+ * comma-separated integers in TelemetryLimits order (header values never hold \n).
  */
-export type InvokeTraceArgs = [
-  traceparent: string,
-  tracestate: string,
-  baggage: string,
-  spansPerInvocation: number,
-  eventsPerSpan: number,
-  attributesPerSpan: number,
-  logsPerInvocation: number,
-  metricPointsPerInvocation: number,
-  attributeValueLength: number,
-];
+export type InvokeTraceArgs = string;
 
-export function traceArgs(traceparent: string, tracestate: string, baggage: string, l: TelemetryLimits): InvokeTraceArgs {
-  return [traceparent, tracestate, baggage, l.spansPerInvocation, l.eventsPerSpan, l.attributesPerSpan, l.logsPerInvocation, l.metricPointsPerInvocation, l.attributeValueLength];
+export function limitsKey(l: TelemetryLimits): string {
+  return `${l.spansPerInvocation},${l.eventsPerSpan},${l.attributesPerSpan},${l.logsPerInvocation},${l.metricPointsPerInvocation},${l.attributeValueLength}`;
+}
+
+/** `startUnixMs`: when the invocation span started (author spans are clamped to start no earlier). */
+export function traceArgs(traceparent: string, tracestate: string, baggage: string, limits: string, startUnixMs: number): InvokeTraceArgs {
+  return `${traceparent}\n${tracestate}\n${baggage}\n${startUnixMs}\n${limits}`;
+}
+
+export function parseTraceArgs(s: InvokeTraceArgs): { traceparent: string; tracestate: string; baggage: string; startUnixMs: number; limits: string } {
+  const [traceparent = '', tracestate = '', baggage = '', start = '0', limits = ''] = s.split('\n');
+  return { traceparent, tracestate, baggage, startUnixMs: Number(start), limits };
+}
+
+export function parseLimits(s: string): TelemetryLimits {
+  const n = s.split(',').map(Number);
+  const d = DEFAULT_TELEMETRY_LIMITS;
+  const pick = (i: number, def: number): number => (Number.isInteger(n[i]) && n[i]! >= 0 ? n[i]! : def);
+  return { spansPerInvocation: pick(0, d.spansPerInvocation), eventsPerSpan: pick(1, d.eventsPerSpan), attributesPerSpan: pick(2, d.attributesPerSpan), logsPerInvocation: pick(3, d.logsPerInvocation), metricPointsPerInvocation: pick(4, d.metricPointsPerInvocation), attributeValueLength: pick(5, d.attributeValueLength) };
 }
 
 /** Attribute list: [key, value, key, value, …]; values are string | number | boolean | arrays of one of those. */

@@ -23,10 +23,10 @@
 import * as api from '@opentelemetry/api';
 import type { Attributes, AttributeValue, Context, ContextManager, Exception, Link, Span, SpanContext, SpanOptions, SpanStatus, TextMapGetter, TextMapPropagator, TextMapSetter, TimeInput, Tracer, TracerProvider } from '@opentelemetry/api';
 import {
-  INSTRUMENT_COUNTER, INSTRUMENT_GAUGE, INSTRUMENT_HISTOGRAM, INSTRUMENT_UP_DOWN_COUNTER, TELEMETRY_VERSION,
+  INSTRUMENT_COUNTER, INSTRUMENT_GAUGE, INSTRUMENT_HISTOGRAM, INSTRUMENT_UP_DOWN_COUNTER, TELEMETRY_VERSION, parseLimits, parseTraceArgs,
   type DropCounts, type EventRecord, type FlatAttributes, type InstrumentKind, type InstrumentRecord, type InvokeTraceArgs, type LinkRecord, type PointRecord, type SpanRecord, type TelemetryBatch,
 } from '../protocol/telemetry.js';
-import { hostNow, hostRandomBytes, op, timeOrigin } from './00_bootstrap.js';
+import { hostRandomBytes, op, timeOrigin } from './00_bootstrap.js';
 import { setConsoleTelemetry } from './03_globals.js';
 import { URL } from './04_url.js';
 import { setFetchTelemetry } from './30_fetch.js';
@@ -47,13 +47,18 @@ function randomHex(bytes: number): string {
 }
 
 // ---------------------------------------------------------------- time
-/** TimeInput → ms since the sandbox time origin (the payload's time base). */
+/**
+ * TimeInput → ms since the sandbox time origin (the payload's time base). "Now" is Date.now(): millisecond
+ * resolution, but free — a high-resolution read (performance.now()) is a synchronous host call costing ~25 µs,
+ * more than a whole span. Spans are clamped into their invocation and never end before they start.
+ */
+const now = (): number => Date.now() - timeOrigin;
 function toRelMs(t: TimeInput | undefined): number {
-  if (t === undefined) return hostNow();
+  if (t === undefined) return now();
   if (typeof t === 'number') return t > 1e11 ? t - timeOrigin : t; // epoch ms vs performance.now()
   if (t instanceof Date) return t.getTime() - timeOrigin;
   if (Array.isArray(t) && t.length === 2) return t[0] * 1e3 + t[1] / 1e6 - timeOrigin;
-  return hostNow();
+  return now();
 }
 function isTimeInput(v: unknown): v is TimeInput {
   return typeof v === 'number' || v instanceof Date || (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number');
@@ -65,6 +70,8 @@ interface Invocation {
   readonly id: string;
   readonly context: Context;
   readonly limits: Limits;
+  /** The invocation span's start, ms since the time origin: author spans never start before it. */
+  readonly startMs: number;
   spans: number;
   logs: number;
   points: number;
@@ -77,6 +84,7 @@ const invocations = new Map<string, Invocation>();
 /** Telemetry of code the runtime cannot attribute to one invocation (several in flight, after an await). */
 let orphan: Invocation | null = null;
 let lastLimits: Limits | null = null;
+let lastLimitsKey = '';
 
 let invocationLookup: () => string = () => '';
 /** Set by the dispatcher: the invocation running now, '' when unknown. */
@@ -88,7 +96,7 @@ function currentInvocation(): Invocation | undefined {
 }
 function orphanInvocation(): Invocation | undefined {
   if (!lastLimits) return undefined;
-  return orphan ??= { id: '', context: ROOT_CONTEXT, limits: lastLimits, spans: 0, logs: 0, points: 0, drops: [0, 0, 0, 0, 0], pendingActive: [], ended: false };
+  return orphan ??= { id: '', context: ROOT_CONTEXT, limits: lastLimits, startMs: 0, spans: 0, logs: 0, points: 0, drops: [0, 0, 0, 0, 0], pendingActive: [], ended: false };
 }
 
 // ---------------------------------------------------------------- context
@@ -204,19 +212,21 @@ function clampValue(v: AttributeValue, max: number): FlatAttributes[number] {
   if (Array.isArray(v)) return (v as Array<string | number | boolean | null | undefined>).map((x) => (x === undefined ? null : typeof x === 'string' && x.length > max ? x.slice(0, max) : x));
   return v as number | boolean;
 }
-/** Attributes into a flat list with at most `max` entries; returns how many were dropped. */
-function putAttributes(target: FlatAttributes, index: Map<string, number> | null, attrs: Attributes | undefined, limits: Limits): number {
+/** One attribute into a flat list (replacing the key's value when `dedupe`); returns 1 when dropped by the limit. */
+function putOne(target: FlatAttributes, dedupe: boolean, k: string, v: unknown, limits: Limits): number {
+  if (!k || v === undefined || !validValue(v)) return 0;
+  if (dedupe) {
+    for (let i = 0; i < target.length; i += 2) if (target[i] === k) { target[i + 1] = clampValue(v, limits.valueLength); return 0; }
+  }
+  if (target.length >= limits.attributes * 2) return 1;
+  target.push(k, clampValue(v, limits.valueLength));
+  return 0;
+}
+/** Attributes into a flat list with at most `limits.attributes` entries; returns how many were dropped. */
+function putAttributes(target: FlatAttributes, dedupe: boolean, attrs: Attributes | undefined, limits: Limits): number {
   if (!attrs) return 0;
   let dropped = 0;
-  for (const k of Object.keys(attrs)) {
-    const v = attrs[k];
-    if (!k || v === undefined || !validValue(v)) continue;
-    const at = index?.get(k);
-    if (at !== undefined) { target[at + 1] = clampValue(v, limits.valueLength); continue; }
-    if (target.length / 2 >= limits.attributes) { dropped++; continue; }
-    index?.set(k, target.length);
-    target.push(k, clampValue(v, limits.valueLength));
-  }
+  for (const k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) dropped += putOne(target, dedupe, k, attrs[k], limits);
   return dropped;
 }
 
@@ -232,7 +242,7 @@ function scopeFor(name: string, version: string, schemaUrl: string): number {
 
 /** Ended spans of every invocation, drained in order. Bounded by FLUSH_AT: a full buffer drains at once. */
 let ended: SpanRecord[] = [];
-const FLUSH_AT = 512;
+const FLUSH_AT = 256;
 
 class IsolateSpan implements Span {
   readonly #inv: Invocation;
@@ -244,7 +254,6 @@ class IsolateSpan implements Span {
   readonly #start: number;
   #name: string;
   readonly #attributes: FlatAttributes = [];
-  readonly #attrIndex = new Map<string, number>();
   #events: EventRecord[] | null = null;
   #links: LinkRecord[] | null = null;
   #status: SpanStatus = { code: SpanStatusCode.UNSET };
@@ -261,8 +270,8 @@ class IsolateSpan implements Span {
     this.#parentSpanId = parent?.spanId ?? '';
     this.#parentIsRemote = parent?.isRemote === true;
     this.#kind = typeof options.kind === 'number' && options.kind >= 0 && options.kind <= 4 ? options.kind : SpanKind.INTERNAL;
-    this.#start = toRelMs(options.startTime);
-    this.#droppedAttributes += putAttributes(this.#attributes, this.#attrIndex, options.attributes, inv.limits);
+    this.#start = options.startTime === undefined ? Math.max(now(), inv.startMs) : toRelMs(options.startTime);
+    this.#droppedAttributes += putAttributes(this.#attributes, false, options.attributes, inv.limits);
     if (options.links) this.addLinks(options.links);
   }
   /** The invocation this span is counted against (fetch and console use it). */
@@ -270,13 +279,13 @@ class IsolateSpan implements Span {
   spanContext(): SpanContext { return this.#sc; }
   setAttribute(key: string, value: AttributeValue): this {
     if (this.#ended) return this;
-    const d = putAttributes(this.#attributes, this.#attrIndex, { [key]: value }, this.#inv.limits);
+    const d = putOne(this.#attributes, true, String(key), value, this.#inv.limits);
     if (d) { this.#droppedAttributes += d; this.#inv.drops[2] += d; }
     return this;
   }
   setAttributes(attributes: Attributes): this {
     if (this.#ended) return this;
-    const d = putAttributes(this.#attributes, this.#attrIndex, attributes, this.#inv.limits);
+    const d = putAttributes(this.#attributes, true, attributes, this.#inv.limits);
     if (d) { this.#droppedAttributes += d; this.#inv.drops[2] += d; }
     return this;
   }
@@ -289,7 +298,7 @@ class IsolateSpan implements Span {
     let time = startTime;
     if (isTimeInput(attributesOrStartTime)) time = attributesOrStartTime; else attrs = attributesOrStartTime;
     const flat: FlatAttributes = [];
-    const d = putAttributes(flat, null, attrs, limits);
+    const d = putAttributes(flat, false, attrs, limits);
     if (d) this.#inv.drops[2] += d;
     this.#events.push([String(name), toRelMs(time), flat, d]);
     return this;
@@ -299,7 +308,7 @@ class IsolateSpan implements Span {
     this.#links ??= [];
     if (this.#links.length >= this.#inv.limits.events) { this.#droppedLinks++; return this; }
     const flat: FlatAttributes = [];
-    const d = putAttributes(flat, null, link.attributes, this.#inv.limits);
+    const d = putAttributes(flat, false, link.attributes, this.#inv.limits);
     this.#links.push([link.context.traceId, link.context.spanId, link.context.traceFlags, link.context.traceState?.serialize() ?? '', flat, d]);
     return this;
   }
@@ -427,7 +436,7 @@ function recordPoint(inst: Instrument, value: number, attrs: Attributes | undefi
   if (inst.kind === INSTRUMENT_COUNTER && value < 0 && !inst.observed) return; // counters are monotonic (API spec: ignore)
   if (!inv || inv.ended) return;
   const flat: FlatAttributes = [];
-  const dropped = putAttributes(flat, null, attrs, inv.limits);
+  const dropped = putAttributes(flat, false, attrs, inv.limits);
   if (dropped) inv.drops[2] += dropped;
   const key = `${inst.index}\u0000${attrKey(flat)}`;
   const existing = points.get(key);
@@ -470,7 +479,7 @@ function observe(inst: Instrument, value: number, attrs: Attributes | undefined,
   if (inst.kind === INSTRUMENT_GAUGE) { recordPoint(inst, value, attrs, inv); return; }
   // Observable (up-down) counters report cumulative totals: send the change since the last observation.
   const flat: FlatAttributes = [];
-  putAttributes(flat, null, attrs, inv.limits);
+  putAttributes(flat, false, attrs, inv.limits);
   const key = `${inst.index}\u0000${attrKey(flat)}`;
   const before = observedTotals.get(key) ?? 0;
   observedTotals.set(key, value);
@@ -537,7 +546,7 @@ function drain(invocationId: string, final: boolean): void {
   const inv = invocations.get(invocationId);
   let drops = takeDrops(inv);
   if (final) drops = addDrops(drops, takeDrops(orphan));
-  if (!ended.length && !points.size && drops === NO_DROPS && !final) return;
+  if (!ended.length && !points.size && drops === NO_DROPS) return;
   const batch: TelemetryBatch = { v: TELEMETRY_VERSION, o: timeOrigin, f: final, sc: scopes, s: ended, i: instruments, p: [...points.values()], d: drops };
   ended = [];
   points = new Map();
@@ -548,18 +557,26 @@ function drain(invocationId: string, final: boolean): void {
 /** A traced invocation starts: its context is the invocation span (a remote parent) plus incoming baggage. */
 export function otelInvocationStart(invocationId: string, args: InvokeTraceArgs | null | undefined): void {
   if (!args) return;
-  const [traceparent, tracestate, baggage, spans, events, attributes, logs, pts, valueLength] = args;
-  const limits: Limits = { spans, events, attributes, logs, points: pts, valueLength };
-  lastLimits = limits;
+  const { traceparent, tracestate, baggage, startUnixMs, limits: key } = parseTraceArgs(args);
+  if (key !== lastLimitsKey || !lastLimits) {
+    const l = parseLimits(key);
+    lastLimits = { spans: l.spansPerInvocation, events: l.eventsPerSpan, attributes: l.attributesPerSpan, logs: l.logsPerInvocation, points: l.metricPointsPerInvocation, valueLength: l.attributeValueLength };
+    lastLimitsKey = key;
+  }
+  const limits = lastLimits;
   let ctx = ROOT_CONTEXT;
   const sc = parseTraceparent(traceparent, tracestate);
   if (sc) ctx = trace.setSpanContext(ctx, sc);
   ctx = parseBaggage(baggage, ctx);
-  invocations.set(invocationId, { id: invocationId, context: ctx, limits, spans: 0, logs: 0, points: 0, drops: [0, 0, 0, 0, 0], pendingActive: [], ended: false });
+  invocations.set(invocationId, { id: invocationId, context: ctx, limits, startMs: startUnixMs - timeOrigin, spans: 0, logs: 0, points: 0, drops: [0, 0, 0, 0, 0], pendingActive: [], ended: false });
 }
-/** The response is handed to the host: send what is buffered (spans after this come with the final drain). */
-export function otelInvocationResponded(invocationId: string): void {
-  if (invocations.has(invocationId)) drain(invocationId, false);
+/**
+ * The response is handed to the host. Nothing is sent here: the last drain follows within the same isolate
+ * turn when the handler used no waitUntil, and one crossing per invocation is the budget. With waitUntil work
+ * pending, what was recorded so far goes now, so the spans do not wait for background work.
+ */
+export function otelInvocationResponded(invocationId: string, backgroundPending: boolean): void {
+  if (backgroundPending && invocations.has(invocationId)) drain(invocationId, false);
 }
 /** All work of the invocation settled (or it was aborted): the last drain. Idempotent. */
 export function otelInvocationEnd(invocationId: string): void {
