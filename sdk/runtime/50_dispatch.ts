@@ -124,14 +124,14 @@ function invoke(invocationId: string, method: string, url: string, headers: stri
   const onResult = (value: unknown) => {
     if (responded) return;
     responded = true;
-    otelInvocationResponded(invocationId);
+    otelInvocationResponded(invocationId, waits.length > 0);
     respond(invocationId, value);
     finish();
   };
   const onError = (e: unknown) => {
     if (responded) return;
     responded = true;
-    otelInvocationResponded(invocationId);
+    otelInvocationResponded(invocationId, waits.length > 0);
     op('fail', invocationId, 'threw', ...errorRecord(e));
     finish();
   };
