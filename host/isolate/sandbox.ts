@@ -619,7 +619,7 @@ function copiedError(e: unknown): { name: string; message: string; stack: string
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HEADER_VALUE = /^[^\0\r\n]*$/;
+const HEADER_VALUE = { test: (v: string) => !/[\r\n]/.test(v) && !v.includes('\u0000') };
 /** Why a response from the isolate cannot go on the wire, or '' when it can. */
 function responseProblem(status: unknown, statusText: unknown, flat: unknown, mode: unknown, payload: unknown): string {
   if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) return `status ${String(status)} is not in [200, 599]`;
