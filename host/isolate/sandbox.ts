@@ -628,7 +628,7 @@ function responseProblem(status: unknown, statusText: unknown, flat: unknown, mo
   for (let i = 0; i < flat.length; i += 2) {
     const n = flat[i], v = flat[i + 1];
     if (typeof n !== 'string' || !HEADER_NAME.test(n)) return `${JSON.stringify(n)} is not a valid header name`;
-    if (typeof v !== 'string' || !HEADER_VALUE.test(v) || /[^\u0000-\u00ff]/u.test(v)) return `the value of header ${n} is not valid`;
+    if (typeof v !== 'string' || !HEADER_VALUE.test(v) || /[\u0100-\uffff]/.test(v)) return `the value of header ${n} is not valid`;
   }
   if (mode === BODY_BYTES && !(payload instanceof Uint8Array)) return 'the body is not bytes';
   if (mode === BODY_STREAM && typeof payload !== 'number') return 'the body stream is malformed';
