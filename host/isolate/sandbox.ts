@@ -182,8 +182,9 @@ class IsolateSandbox implements Sandbox {
     if (this.#disposed) return;
     switch (name) {
       case 'console': {
-        const [severity, invocationId, message] = args as [number, string, string];
-        const record: ConsoleRecord = { invocationId: invocationId || undefined, severityNumber: severity, severityText: SEVERITY[severity] ?? 'INFO', message, timeUnixNano: nowUnixNano() };
+        const [rawSeverity, invocationId, message] = args as [number, string, string];
+        const severity = SEVERITY[rawSeverity] ? rawSeverity : 9;
+        const record: ConsoleRecord = { invocationId: typeof invocationId === 'string' && invocationId ? invocationId : undefined, severityNumber: severity, severityText: SEVERITY[severity]!, message: String(message), timeUnixNano: nowUnixNano() };
         this.#options.onConsole?.(record);
         // A line of a traced invocation carries [traceId, spanId, traceFlags]: it becomes a log record (host/telemetry/bridge.ts).
         if (args.length > 3) this.#telemetrySink?.log(record, String(args[3]), String(args[4]), Number(args[5]));
