@@ -120,7 +120,12 @@ export interface EgressPolicy {
 export interface Sandbox {
   /** Compiles and evaluates the function module; rejects with IsotelError ISOTEL_ERR_DEPLOY_COMPILE / _EVALUATE / _NO_HANDLER with details {file, line, column}. */
   load(source: string, options: LoadOptions): Promise<LoadResult>;
-  /** Runs the fetch handler. Rejects with IsotelError ISOTEL_ERR_HANDLER_THREW (details: {name, stack}) or _BAD_RESPONSE. */
+  /**
+   * Runs the fetch handler. Rejects with IsotelError ISOTEL_ERR_HANDLER_THREW (details: {name, message, stack}) or
+   * _HANDLER_BAD_RESPONSE; ISOTEL_ERR_INVOKE_ABORTED when `options.signal` aborted it; ISOTEL_ERR_LIMIT_MEMORY when the
+   * isolate hit its memory limit (the sandbox is then disposed); ISOTEL_ERR_SANDBOX_DISPOSED when it was disposed first.
+   * A response body stream fails the same way when the sandbox goes away mid-body.
+   */
   invoke(request: InvokeRequest, options: InvokeOptions): Promise<InvokeResponse>;
   /** V8 heap statistics of this isolate, bytes. */
   heapStatistics(): Promise<{ usedHeapSize: number; totalHeapSize: number; externalSize: number }>;
