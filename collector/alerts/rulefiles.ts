@@ -34,6 +34,9 @@ export const DEFAULTS = {
   /** How far back cold starts are read, seconds (7 days). */
   lookbackS: 7 * 24 * 3600,
   /** Cold-start rate: recent window, baseline span before it, minimum invocations per side, absolute rise. */
+  /** Drift (same version): recent window and how far back the baseline reaches, seconds. */
+  driftWindowS: 3600,
+  driftLookbackS: 25 * 3600,
   rateWindowS: 15 * 60,
   rateLookbackS: 6 * 3600 + 15 * 60,
   rateMinInvocations: 200,
@@ -49,6 +52,8 @@ const REGRESSION_REFS: Record<string, RegressionValue> = {
   NB: 'n_baseline',
   NC: 'n_candidate',
 };
+
+const DRIFT_REFS: Record<string, RegressionValue> = { A: 'median_ratio', B: 'p_value', S: 'hl_shift_ms', P: 'phase_shift_ms', NB: 'n_baseline', NC: 'n_candidate' };
 
 const RATE_REFS: Record<string, RateValue> = {
   A: 'rate_ratio',
@@ -76,6 +81,8 @@ function math(refId: string, expression: string) {
 export function coldStartRuleFile(): Record<string, unknown> {
   const d = DEFAULTS;
   const regression = (col: RegressionValue) => regressionSql({ timeFilter: '$__timeFilter(Timestamp)', minSamples: d.minSamples, maxSamples: d.maxSamples }, col);
+  const drift = (col: RegressionValue) =>
+    regressionSql({ timeFilter: '$__timeFilter(Timestamp)', minSamples: d.minSamples, maxSamples: d.maxSamples, window: { now: '$__toTime', windowS: d.driftWindowS } }, col);
   const rate = (col: RateValue) => coldRateSql({ timeFilter: '$__timeFilter(Minute)', now: '$__toTime', windowS: d.rateWindowS, minInvocations: d.rateMinInvocations }, col);
   return {
     apiVersion: 1,
@@ -106,6 +113,29 @@ export function coldStartRuleFile(): Record<string, unknown> {
             },
             data: [
               ...Object.entries(REGRESSION_REFS).map(([ref, col]) => query(ref, regression(col), d.lookbackS)),
+              math('C', `$A > ${1 + d.threshold} && $B < ${d.alpha}`),
+            ],
+          },
+          {
+            uid: 'isotel-coldstart-drift',
+            title: 'ColdStartDrift',
+            condition: 'C',
+            for: '10m',
+            keepFiringFor: '0s',
+            noDataState: 'OK',
+            execErrState: 'Error',
+            isPaused: false,
+            labels: { severity: 'warning', area: 'coldstart' },
+            annotations: {
+              summary: 'Cold starts of {{ $labels.function }} {{ $labels.candidate }} got slower without a deploy: median ×{{ printf "%.2f" $values.A.Value }} in the last hour against the 24 hours before',
+              description:
+                'Same version, last hour against the 24 hours before: median ratio {{ printf "%.3f" $values.A.Value }}, Hodges–Lehmann shift {{ printf "%.2f" $values.S.Value }} ms, ' +
+                'one-sided Mann–Whitney U p = {{ printf "%.2g" $values.B.Value }}, samples {{ $values.NB.Value }} before vs {{ $values.NC.Value }} recent. ' +
+                'Phase that moved most: {{ $labels.phase }} (+{{ printf "%.2f" $values.P.Value }} ms). Look at the host (CPU, memory pressure) rather than the code.',
+              runbook_url: 'docs/alerting.md#cold-start-drift',
+            },
+            data: [
+              ...Object.entries(DRIFT_REFS).map(([ref, col]) => query(ref, drift(col), d.driftLookbackS)),
               math('C', `$A > ${1 + d.threshold} && $B < ${d.alpha}`),
             ],
           },

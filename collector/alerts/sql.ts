@@ -36,6 +36,13 @@ export interface RegressionQueryOptions {
   baseline?: string;
   /** Compare this version instead of the most recently seen one. */
   candidate?: string;
+  /**
+   * Window mode: compare the current version's cold starts of the last `windowS`
+   * seconds before `now` (a SQL time expression: `$__toTime` in rule files) against
+   * its earlier ones in the scan, instead of two versions. Catches a slowdown with no
+   * deploy (a host change, a noisy neighbour). `baseline` is ignored.
+   */
+  window?: { now: string; windowS: number };
   /** Slowdown threshold and significance level, for the `regressed` column (rule files put them in a math expression instead). */
   threshold?: number;
   alpha?: number;
@@ -89,6 +96,21 @@ export function regressionSql(o: RegressionQueryOptions, select?: RegressionValu
     o.threshold === undefined || o.alpha === undefined
       ? ''
       : `,\n  toUInt8(median_ratio > ${1 + o.threshold} AND p_value < ${o.alpha}) AS regressed`;
+  const w = o.window;
+  const pairCte =
+    w === undefined
+      ? `pair AS (
+  SELECT v.function AS function, c.candidate AS candidate, argMax(v.version, (v.last_seen, v.version)) AS baseline
+  FROM versions AS v INNER JOIN cand AS c ON v.function = c.function
+  WHERE v.version != c.candidate${baseFilter}
+  GROUP BY v.function, c.candidate
+),
+`
+      : `pair AS (
+  SELECT function, candidate, candidate AS baseline FROM cand
+),
+`;
+  const isCand = w === undefined ? 'cs.version = p.candidate' : `cs.ts >= ${w.now} - toIntervalSecond(${positiveInt('windowS', w.windowS)})`;
   const full = `WITH
 cs AS (
   SELECT ServiceName AS function, ResourceAttributes['${RESOURCE.faasVersion}'] AS version, Timestamp AS ts,
@@ -103,20 +125,19 @@ cand AS (
   SELECT function, argMax(version, (last_seen, version)) AS candidate FROM versions${candFilter}
   GROUP BY function
 ),
-pair AS (
-  SELECT v.function AS function, c.candidate AS candidate, argMax(v.version, (v.last_seen, v.version)) AS baseline
-  FROM versions AS v INNER JOIN cand AS c ON v.function = c.function
-  WHERE v.version != c.candidate${baseFilter}
-  GROUP BY v.function, c.candidate
-),
-picked AS (
+${pairCte}picked AS (
   SELECT function, candidate, baseline, trace, id, ns, is_cand FROM (
     SELECT cs.function AS function, p.candidate AS candidate, p.baseline AS baseline, cs.trace AS trace, cs.id AS id, cs.ns AS ns,
-           cs.version = p.candidate AS is_cand,
-           row_number() OVER (PARTITION BY cs.function, cs.version ORDER BY cs.ts DESC, cs.id) AS rn
+           ${isCand} AS is_cand,
+           row_number() OVER (PARTITION BY cs.function, is_cand ORDER BY cs.ts DESC, cs.id) AS rn
     FROM cs INNER JOIN pair AS p ON cs.function = p.function
     WHERE cs.version = p.candidate OR cs.version = p.baseline
   ) WHERE rn <= ${max}
+),
+enough AS (
+  -- mannWhitneyUTest throws on an empty side, which would fail the query for every
+  -- function: only functions with enough samples on both sides reach it.
+  SELECT function FROM picked GROUP BY function HAVING countIf(NOT is_cand) >= ${min} AND countIf(is_cand) >= ${min}
 ),
 sides AS (
   SELECT function, any(candidate) AS candidate, any(baseline) AS baseline,
@@ -125,8 +146,7 @@ sides AS (
          -- sample_index 0 is the first population: the candidate; 'greater' = candidate slower
          mannWhitneyUTest('greater')(ns, toUInt8(NOT is_cand)).2 AS p,
          groupArrayIf(ns, NOT is_cand) AS b, groupArrayIf(ns, is_cand) AS c
-  FROM picked GROUP BY function
-  HAVING n_baseline >= ${min} AND n_candidate >= ${min}
+  FROM picked WHERE function IN (SELECT function FROM enough) GROUP BY function
 ),
 phase_spans AS (
   SELECT ServiceName AS function, TraceId AS trace, ParentSpanId AS parent, ${phaseExpr} AS phase, toFloat64(Duration) AS ns

@@ -127,3 +127,16 @@ test('cold-start rate: a rise from 5% to 25% is significant, an unchanged share 
   assert.ok(Number(up.p_value) < 1e-6 && Number(up.rate_ratio) > 3);
   assert.ok(Number(flat.p_value) > 0.1 && Math.abs(Number(flat.rate_rise)) < 1e-9, JSON.stringify(flat));
 });
+
+test('window mode: the same version got slower in the last hour (no deploy) fires; a steady one does not', async () => {
+  const drift = (fn: string) => regressionSql({ timeFilter: 'Timestamp >= now() - INTERVAL 25 HOUR', minSamples: N, maxSamples: DEFAULTS.maxSamples, fn, threshold: DEFAULTS.threshold, alpha: DEFAULTS.alpha, window: { now: 'now()', windowS: DEFAULTS.driftWindowS } });
+  await ch.engine.command(generateColdStartsSql({ prefix: 'drift-', seeds: 1, perVersion: N, salt: 13, versions: ['v7', 'v7'], startAgoS: 5 * 3600, candidateStartAgoS: 1800, regression: { phase: 'evaluate', factor: factorFor('evaluate') } }));
+  await ch.engine.command(generateColdStartsSql({ prefix: 'steady-', seeds: 1, perVersion: N, salt: 14, versions: ['v7', 'v7'], startAgoS: 5 * 3600, candidateStartAgoS: 1800 }));
+  const [d] = await ch.rows<RegressionRow>(drift('drift-0'));
+  assert.equal(d?.regressed, 1, JSON.stringify(d));
+  assert.deepEqual([d!.baseline, d!.candidate, d!.phase, d!.n_baseline, d!.n_candidate], ['v7', 'v7', 'evaluate', N, N]);
+  const [s] = await ch.rows<RegressionRow>(drift('steady-0'));
+  assert.equal(s?.regressed, 0, JSON.stringify(s));
+  // The version comparison sees a single version: nothing to compare.
+  assert.deepEqual(await ch.rows(regression('drift-0')), []);
+});

@@ -182,7 +182,7 @@ test('startAlerting serves GET /api/alerts and evaluates on its schedule', async
     return b.alerts.length > 0 ? b : undefined;
   }, 30_000);
   assert.equal(body.alerts[0]!.state, 'firing');
-  assert.ok(body.rules.length === 2);
+  assert.equal(body.rules.length, 3);
   assert.equal((await fetch(`${base}/api/alerts`, { method: 'POST' })).status, 405);
   assert.equal((await fetch(`${base}/other`)).status, 404);
 });

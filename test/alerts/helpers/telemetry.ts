@@ -26,6 +26,8 @@ export interface GenerateOptions {
   salt: number;
   /** Seconds before now at which the baseline version starts; the candidate starts `perVersion` × 0.1 s later. */
   startAgoS?: number;
+  /** Seconds before now at which the candidate half starts instead (to place it in another window). */
+  candidateStartAgoS?: number;
 }
 
 const U = (salt: number, k: number) => `((cityHash64(${salt}, seed, v, i, ${k}) % 4294967296) + 0.5) / 4294967296`;
@@ -58,7 +60,7 @@ FROM (
   FROM (
     SELECT intDiv(number, ${2 * n}) AS seed, intDiv(number, ${n}) % 2 AS v, number % ${n} AS i,
            concat('${o.prefix}', toString(seed)) AS fn, if(v = 0, '${vb}', '${vc}') AS version,
-           now64(9) - toIntervalMillisecond(${Math.round(start * 1000)}) + toIntervalMillisecond((v * ${n} + i) * 100) AS ts,
+           ${o.candidateStartAgoS === undefined ? `now64(9) - toIntervalMillisecond(${Math.round(start * 1000)}) + toIntervalMillisecond((v * ${n} + i) * 100)` : `if(v = 0, now64(9) - toIntervalMillisecond(${Math.round(start * 1000)}), now64(9) - toIntervalMillisecond(${Math.round(o.candidateStartAgoS * 1000)})) + toIntervalMillisecond(i * 100)`} AS ts,
            lower(concat(hex(cityHash64(${s}, seed, v, i, 't1')), hex(cityHash64(${s}, seed, v, i, 't2')))) AS trace,
            lower(hex(cityHash64(${s}, seed, v, i, 'root'))) AS root,
            ${stall} AS st,
