@@ -658,3 +658,32 @@ setFetchTelemetry(otelFetchStart);
 
 /** The namespace functions get for `import … from '@opentelemetry/api'`. */
 export const otelApiModule: object = api;
+
+/**
+ * `isotel:otel`: helpers where the API is clumsy. `span(tracer, name, [options], fn)` runs `fn(span)` with the
+ * span active; when `fn` returns (or its promise settles) the span ends, and a throw or rejection is recorded as
+ * an exception event with ERROR status before it propagates.
+ */
+function span<T>(tracer: Tracer, name: string, optionsOrFn: SpanOptions | ((span: Span) => T), maybeFn?: (span: Span) => T): T {
+  const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn;
+  const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn ?? {};
+  if (!tracer || typeof tracer.startActiveSpan !== 'function') throw new TypeError('span(tracer, name, [options], fn): the first argument must be a Tracer (trace.getTracer(...))');
+  if (typeof fn !== 'function') throw new TypeError('span(tracer, name, [options], fn): the last argument must be a function');
+  const fail = (s: Span, e: unknown): void => {
+    s.recordException(e as Exception);
+    s.setStatus({ code: SpanStatusCode.ERROR, message: String((e as { message?: unknown })?.message ?? e) });
+  };
+  return tracer.startActiveSpan(String(name), options, (s: Span) => {
+    let result: T;
+    try { result = fn(s); } catch (e) { fail(s, e); s.end(); throw e; }
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      return (result as unknown as PromiseLike<unknown>).then(
+        (v) => { s.end(); return v; },
+        (e: unknown) => { fail(s, e); s.end(); throw e; },
+      ) as unknown as T;
+    }
+    s.end();
+    return result;
+  });
+}
+export const otelHelpersModule: object = Object.freeze({ span });

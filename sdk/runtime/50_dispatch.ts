@@ -13,7 +13,7 @@ import { Request, Response, makeIncomingRequest, rsp } from './22_request_respon
 import { Headers } from './20_headers.js';
 import { URL } from './04_url.js';
 import { bodyForHost, cancelOutStream, hostStream, pullOutStream, setFetchInvocationLookup } from './30_fetch.js';
-import { otelApiModule, otelInvocationEnd, otelInvocationResponded, otelInvocationStart, setOtelInvocationLookup } from './40_otel.js';
+import { otelApiModule, otelHelpersModule, otelInvocationEnd, otelInvocationResponded, otelInvocationStart, setOtelInvocationLookup } from './40_otel.js';
 import type { InvokeTraceArgs } from '../protocol/telemetry.js';
 
 const DOMExc = (globalThis as any).DOMException as new (m?: string, n?: string) => Error;
@@ -162,6 +162,7 @@ type EventTarget = import('./02_events.js').EventTarget;
 const builtins: Record<string, object> = {
   'isotel:runtime': Object.freeze({ name: RUNTIME_NAME, userAgent: RUNTIME_NAME }),
   '@opentelemetry/api': otelApiModule,
+  'isotel:otel': otelHelpersModule,
 };
 
 /**
