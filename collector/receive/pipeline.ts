@@ -43,6 +43,11 @@ export class Pipeline {
     return { accepted: mapped.accepted, rejected: mapped.rejected, message: mapped.message };
   }
 
+  /** The collector's own rows (self-telemetry): queued like any other, not counted as received OTLP. */
+  async ingestOwn(signal: Signal, req: DecodedRequest): Promise<void> {
+    await this.queue.append(mapRequest(signal, req, 8192));
+  }
+
   async ingest(signal: Signal, body: Buffer, json: boolean): Promise<IngestResult> {
     this.stats.signals[signal].receivedBytes += body.length;
     let req: DecodedRequest;

@@ -75,13 +75,6 @@ export class SelfTelemetry {
         },
       ],
     };
-    // Not counted as received OTLP: bypass the signal counters by restoring them.
-    const s = this.stats.signals.metrics;
-    const before = { ...s };
-    try {
-      await this.pipeline.ingestDecoded('metrics', req, 8192);
-    } finally {
-      Object.assign(s, before);
-    }
+    await this.pipeline.ingestOwn('metrics', req);
   }
 }

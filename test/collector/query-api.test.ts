@@ -91,3 +91,15 @@ test('statement splitting ignores semicolons in strings and comments', () => {
   assert.equal(hasSecondStatement('SELECT 1; '), false);
   assert.equal(hasSecondStatement('SELECT 1 /* ; */; SELECT 2'), true);
 });
+
+test('self-telemetry rows land in otel_metrics_* without counting as received OTLP', async () => {
+  const { SelfTelemetry } = await import('../../collector/telemetry/self.js');
+  assert.equal(typeof SelfTelemetry, 'function');
+  const before = await (await fetch(`http://127.0.0.1:${c.handle.ports.viewer}/metrics`)).text();
+  const requests = /isotel_collector_requests_total\{signal="metrics"\} (\d+)/.exec(before)?.[1];
+  // The collector writes its own rows every 10 s; wait for the first ones.
+  const n = await c.waitFor("SELECT count() FROM otel_metrics_gauge WHERE ServiceName = 'isotel-collector' AND MetricName = 'isotel.collector.queue.bytes'", 1, 15_000);
+  assert.ok(n >= 1);
+  const after = await (await fetch(`http://127.0.0.1:${c.handle.ports.viewer}/metrics`)).text();
+  assert.equal(/isotel_collector_requests_total\{signal="metrics"\} (\d+)/.exec(after)?.[1], requests);
+});
