@@ -94,7 +94,7 @@ expose('clearInterval', function clearInterval(handle?: unknown) { clear(handle)
 // ---- console (WHATWG Console): formatted on this side, one `console` op per line.
 export function inspect(v: unknown, depth = 2, seen: Set<unknown> = new Set()): string {
   switch (typeof v) {
-    case 'string': return seen.size === 0 ? v : JSON.stringify(v);
+    case 'string': return seen.size === 0 ? v : quote(v);
     case 'number': return Object.is(v, -0) ? '-0' : String(v);
     case 'bigint': return `${v}n`;
     case 'symbol': return v.toString();
@@ -119,12 +119,38 @@ export function inspect(v: unknown, depth = 2, seen: Set<unknown> = new Set()): 
   const proto = Object.getPrototypeOf(v);
   const name = proto === null ? '[Object: null prototype] ' : proto === Object.prototype ? '' : `${proto.constructor?.name ?? tag} `;
   if (keys.length === 0) {
-    if (v instanceof URL || (typeof (v as { href?: unknown }).href === 'string' && name === 'URL ')) return `URL ${JSON.stringify(String((v as { href: string }).href))}`;
+    // Platform objects keep their state internal: show what their getters (or pair iterators) expose.
+    const fields = PLATFORM_FIELDS[tag];
+    if (fields) {
+      const parts: string[] = [];
+      for (const f of fields) { try { parts.push(`${f}: ${inspect((v as Record<string, unknown>)[f], depth - 1, inner)}`); } catch { /* a throwing getter is skipped */ } }
+      return `${tag} { ${parts.join(', ')} }`;
+    }
+    if (PAIR_ITERABLES.has(tag)) {
+      const parts = [...(v as Iterable<[string, unknown]>)].map(([k, x]) => `${quote(k)}: ${inspect(x, depth - 1, inner)}`);
+      return parts.length ? `${tag} { ${parts.join(', ')} }` : `${tag} {}`;
+    }
     return `${name}{}`;
   }
-  const body = keys.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${inspect((v as Record<string, unknown>)[k], depth - 1, inner)}`).join(', ');
+  const body = keys.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k)}: ${inspect((v as Record<string, unknown>)[k], depth - 1, inner)}`).join(', ');
   return `${name}{ ${body} }`;
 }
+
+/** Node-style quoting of strings nested in objects. */
+function quote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+}
+const PLATFORM_FIELDS: Record<string, string[]> = {
+  URL: ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'],
+  Request: ['method', 'url', 'headers', 'bodyUsed', 'redirect', 'signal'],
+  Response: ['status', 'statusText', 'ok', 'type', 'url', 'redirected', 'headers', 'bodyUsed'],
+  Blob: ['size', 'type'],
+  File: ['name', 'size', 'type', 'lastModified'],
+  AbortSignal: ['aborted', 'reason'],
+  Event: ['type', 'defaultPrevented', 'cancelable', 'timeStamp'],
+  CryptoKey: ['type', 'extractable', 'algorithm', 'usages'],
+};
+const PAIR_ITERABLES = new Set(['Headers', 'URLSearchParams', 'FormData']);
 
 export function format(args: unknown[]): string {
   const first = args[0];
