@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- tracing [--json] [--seconds 5] [--connections 16] [--skip-host]`
+ * `npm run bench -- tracing [--json] [--seconds 5] [--connections 16] [--iterations 1000] [--skip-host] [--deno <path>] [--skip-deno]`
  *
  * The cost of author telemetry (issue 5), each figure against a baseline in the same run:
  *
@@ -14,6 +14,9 @@
  *    the real bridge into a BatchSpanProcessor (no-op exporter): creation, attributes,
  *    end, the drain across the isolate boundary, and the host turning them into
  *    exportable spans. Target: ≤ 5 µs per span.
+ * 3. For reference, Deno's built-in OpenTelemetry (OTEL_DENO=true, exporting to the same
+ *    sink) on the same workload, measured the same way, when a deno binary is found
+ *    (node_modules/.bin/deno after `npm i -D deno`, DENO_BIN, or --deno <path>).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -218,9 +221,75 @@ export default {
   return { cpuUsPerInvocation0Spans: c0, cpuUsPerInvocation100Spans: c100, perSpanUs, wallUs0Spans: s0, wallUs100Spans: s100, perSpanWallUs, target: 5 };
 }
 
+/** Deno's built-in OpenTelemetry (OTEL_DENO=true) on the same workload, measured the same way. */
+const DENO_SERVER = `
+import { trace } from 'npm:@opentelemetry/api@1.9.0';
+const tracer = trace.getTracer('bench');
+Deno.serve({ hostname: '127.0.0.1', port: Number(Deno.env.get('PORT')), onListen() {} }, (request) =>
+  tracer.startActiveSpan('handle', (span) => {
+    const db = tracer.startSpan('db.query', { attributes: { 'db.system': 'sqlite' } });
+    db.setAttribute('db.rows', 3);
+    db.end();
+    tracer.startSpan('render').end();
+    console.log('served', request.method);
+    span.end();
+    return new Response('ok');
+  }));
+`;
+
+function findDeno(args: string[]): string | undefined {
+  if (args.includes('--deno')) return args[args.indexOf('--deno') + 1];
+  if (process.env.DENO_BIN) return process.env.DENO_BIN;
+  const local = join(root, 'node_modules/.bin/deno');
+  try { readFileSync(local); return local; } catch { return undefined; }
+}
+
+async function startDeno(deno: string, otel: boolean, otlp: string): Promise<Host> {
+  const dir = join(tmpdir(), `isotel-bench-deno-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'server.js'), DENO_SERVER);
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DENO_DIR: join(tmpdir(), 'isotel-bench-deno-cache'), NO_COLOR: '1' };
+  if (otel) Object.assign(env, { OTEL_DENO: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_SERVICE_NAME: 'bench' });
+  else delete env.OTEL_DENO;
+  const child = spawn(deno, ['run', '-A', join(dir, 'server.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`deno exited (${child.exitCode})`);
+    if (await fetch(url).then((r) => r.status === 200, () => false)) break;
+    if (Date.now() > deadline) throw new Error('deno did not come up within 120 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, child, pids: () => [child.pid!] };
+}
+
+async function denoRatio(deno: string, connections: number, seconds: number) {
+  const sink = await otlpSink();
+  const on = await startDeno(deno, true, sink.url);
+  const off = await startDeno(deno, false, sink.url);
+  try {
+    await load(on.url, connections, 1);
+    await load(off.url, connections, 1);
+    const rounds: Array<{ on: Awaited<ReturnType<typeof round>>; off: Awaited<ReturnType<typeof round>> }> = [];
+    for (let i = 0; i < 3; i++) rounds.push({ off: await round(off, connections, seconds), on: await round(on, connections, seconds) });
+    const best = (k: 'on' | 'off') => rounds.map((r) => r[k]).sort((a, b) => b.requestsPerCpuSecond - a.requestsPerCpuSecond)[0]!;
+    const ratio = Number((best('on').requestsPerCpuSecond / best('off').requestsPerCpuSecond).toFixed(3));
+    log(`deno: OTEL_DENO off ${best('off').requestsPerCpuSecond} req/CPU-s, on ${best('on').requestsPerCpuSecond} req/CPU-s: ratio ${ratio}; OTLP requests received ${sink.received()}`);
+    return { off: best('off'), on: best('on'), rounds, ratioPerCpuSecond: ratio, otlpRequestsReceived: sink.received() };
+  } finally {
+    on.child.kill('SIGTERM');
+    off.child.kill('SIGTERM');
+    sink.server.close();
+  }
+}
+
 export default async function tracing({ args }: { json: boolean; args: string[] }): Promise<Record<string, unknown>> {
   const arg = (name: string, def: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
   const spanCost = await perSpan(arg('--iterations', 1000));
   const host = args.includes('--skip-host') ? undefined : await hostRatio(arg('--connections', 16), arg('--seconds', 5));
-  return { perSpan: spanCost, ...(host ? { host } : {}) };
+  const deno = findDeno(args);
+  let denoFigures: Record<string, unknown> | string = 'not measured: no deno binary (npm i -D deno, or --deno <path> / DENO_BIN)';
+  if (deno && !args.includes('--skip-deno')) denoFigures = await denoRatio(deno, arg('--connections', 16), arg('--seconds', 5));
+  return { perSpan: spanCost, ...(host ? { host } : {}), deno: denoFigures };
 }
