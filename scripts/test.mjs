@@ -29,7 +29,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.ISOTEL_TEST_CONCURRENCY ?? '2';
-const child = spawn(process.execPath, ['--no-node-snapshot', '--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+const child = spawn(process.execPath, ['--no-node-snapshot', '--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-timeout=300000', ...files], {
   stdio: 'inherit',
   env: { ...process.env, ISOTEL_LOG_LEVEL: process.env.ISOTEL_LOG_LEVEL ?? 'warn' },
 });

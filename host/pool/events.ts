@@ -58,5 +58,3 @@ export const channels = {
   instanceDispose: channel('isotel:instance:dispose'),
   poolAcquire: channel('isotel:pool:acquire'),
 } as const;
-
-export type { IsotelError };

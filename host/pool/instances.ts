@@ -349,7 +349,9 @@ export class InstanceManager {
       result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env, format: v.format });
     } catch (e) {
       sandbox.dispose();
-      throw e;
+      // It loaded at deploy, so this is the environment (memory, a disposed isolate), not the code.
+      this.#o.log.error('cold start failed', { function: v.name, version: v.version, error: e instanceof Error ? e.message : String(e) });
+      throw e instanceof IsotelError ? authorLocations(v, e) : e;
     }
     if (result.cachedData) v.cachedData = result.cachedData; // V8 rejected the old cache: keep the new one
     const compileEnd = acquireEnd + result.compileNs;
