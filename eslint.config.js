@@ -16,6 +16,8 @@ export default tseslint.config(
   {
     // Functions run in an isolate with the ECMA-429 globals (docs/runtime.md), not Node's.
     files: ['examples/**/*.js', 'examples/**/*.ts'],
+    // Examples show the full handler signature (request, env, ctx) even when a handler does not use all of it.
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { args: 'none', varsIgnorePattern: '^_', caughtErrors: 'none' }] },
     languageOptions: {
       globals: Object.fromEntries(['AbortController', 'AbortSignal', 'Blob', 'ByteLengthQueuingStrategy', 'CompressionStream', 'CountQueuingStrategy', 'Crypto', 'CryptoKey', 'CustomEvent', 'DOMException', 'DecompressionStream', 'ErrorEvent', 'Event', 'EventTarget', 'File', 'FormData', 'FetchEvent', 'Headers', 'MessageChannel', 'MessageEvent', 'MessagePort', 'Performance', 'PromiseRejectionEvent', 'ReadableStream', 'Request', 'Response', 'SubtleCrypto', 'TextDecoder', 'TextDecoderStream', 'TextEncoder', 'TextEncoderStream', 'TransformStream', 'URL', 'URLPattern', 'URLSearchParams', 'WebAssembly', 'WritableStream', 'addEventListener', 'atob', 'btoa', 'clearInterval', 'clearTimeout', 'console', 'crypto', 'fetch', 'navigator', 'performance', 'queueMicrotask', 'removeEventListener', 'reportError', 'self', 'setInterval', 'setTimeout', 'structuredClone'].map((n) => [n, 'readonly'])),
     },
