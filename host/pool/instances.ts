@@ -84,7 +84,10 @@ export interface InvocationResult {
 interface VersionState {
   readonly deployed: DeployedVersion;
   readonly instances: Instance[];
-  pendingStart: Promise<{ instance: Instance; phases: ColdStartPhases }> | undefined;
+  /** Cold starts under way. */
+  readonly starts: Set<Promise<{ instance: Instance; phases: ColdStartPhases }>>;
+  /** Requests waiting for one of those starts to finish. */
+  awaitingStart: number;
   /** Requests waiting for room in an instance (bounded). */
   readonly waiters: (() => void)[];
   retired: boolean;
@@ -164,7 +167,7 @@ export class InstanceManager {
     try {
       const result = await sandbox.load(v.source, { filename: v.filename, env: v.env, format: v.format });
       deployed.cachedData = result.cachedData;
-      this.#versions.set(v.version, { deployed, instances: [], pendingStart: undefined, waiters: [], retired: false });
+      this.#versions.set(v.version, { deployed, instances: [], starts: new Set(), awaitingStart: 0, waiters: [], retired: false });
       return { codeCacheBytes: result.cachedData?.byteLength ?? 0, loadMs: performance.now() - started };
     } catch (e) {
       throw e instanceof IsotelError ? authorLocations(deployed, e) : e;
@@ -212,13 +215,16 @@ export class InstanceManager {
 
     let instance: Instance;
     let phases: ColdStartPhases | undefined;
+    // #instanceFor reserves a slot (inflight) in the instance it returns.
+    const reserving = this.#instanceFor(state);
     try {
-      ({ instance, phases } = await Promise.race([this.#instanceFor(state), limitHit]));
+      ({ instance, phases } = await Promise.race([reserving, limitHit]));
     } catch (e) {
       clear();
+      // The limit won the race: give back a slot that may still be reserved for us.
+      reserving.then(({ instance: late }) => this.#release(state, late), () => {});
       throw e;
     }
-    instance.inflight++;
     instance.invocations++;
     instance.lastUsed = Date.now();
     this.#lru.delete(instance);
@@ -316,19 +322,39 @@ export class InstanceManager {
       if (state.retired) throw new IsotelError('ISOTEL_ERR_WORKER_UNAVAILABLE', `${state.deployed.name} version ${state.deployed.version} was replaced while this request waited; retry`);
       let best: Instance | undefined;
       for (const i of state.instances) if (i.state === 'warm' && i.inflight < limits.concurrency && (!best || i.inflight > best.inflight)) best = i;
-      if (best) return { instance: best };
-      if (state.pendingStart) {
-        await state.pendingStart.catch(() => {});
+      if (best) {
+        best.inflight++;
+        return { instance: best };
+      }
+      // A start already under way will have room for us (its starter takes one slot).
+      if (state.starts.size * (limits.concurrency - 1) > state.awaitingStart) {
+        state.awaitingStart++;
+        try {
+          await Promise.race([...state.starts].map((p) => p.catch(() => {})));
+        } finally {
+          state.awaitingStart--;
+        }
         continue;
       }
-      if (state.instances.length < limits.maxInstances) {
+      if (state.instances.length + state.starts.size < limits.maxInstances) {
         const start = this.#coldStart(state);
-        state.pendingStart = start;
+        state.starts.add(start);
         try {
           return await start;
         } finally {
-          state.pendingStart = undefined;
+          state.starts.delete(start);
+          // Whoever waited for room can look again (the new instance may have spare slots).
+          for (const wake of state.waiters.splice(0)) wake();
         }
+      }
+      if (state.starts.size > 0) {
+        state.awaitingStart++;
+        try {
+          await Promise.race([...state.starts].map((p) => p.catch(() => {})));
+        } finally {
+          state.awaitingStart--;
+        }
+        continue;
       }
       if (state.waiters.length >= MAX_WAITERS) {
         throw new IsotelError('ISOTEL_ERR_FUNCTION_OVERLOADED', `${state.deployed.name}: all ${limits.maxInstances} instances are at ${limits.concurrency} concurrent invocations and ${MAX_WAITERS} requests wait`);
@@ -358,6 +384,7 @@ export class InstanceManager {
     const evaluateEnd = compileEnd + result.evaluateNs;
     const info: InstanceInfo = { fn: v.name, version: v.version, instanceId: `${process.pid}-${++instanceSeq}`, memoryLimitMb: v.limits.memoryLimitMb };
     const instance = new Instance(info, sandbox);
+    instance.inflight = 1; // reserved for the request that started it
     if (state.retired) instance.state = 'draining';
     state.instances.push(instance);
     this.#lru.set(instance, true);
@@ -367,6 +394,13 @@ export class InstanceManager {
       instance,
       phases: { acquire: [acquireStart, acquireEnd], compile: [acquireEnd, compileEnd], evaluate: [compileEnd, evaluateEnd], codeCacheHit: result.codeCacheHit, poolHit: hit },
     };
+  }
+
+  /** Gives back a reserved slot that no invocation used. */
+  #release(state: VersionState, instance: Instance): void {
+    instance.inflight--;
+    if (instance.state === 'draining' && instance.inflight === 0) this.#remove(state, instance, 'undeployed');
+    state.waiters.shift()?.();
   }
 
   /** Evicts least recently used idle instances until `extra` more bytes fit in the budget. */
