@@ -58,9 +58,21 @@ export interface AuthorMetricsOptions {
   readonly maxFunctions?: number;
 }
 
+/**
+ * A flat attribute list from an isolate into Attributes. The isolate's runtime validated it, but user code can
+ * tamper with the builtins the runtime uses, so the host re-checks: string keys, primitive or homogeneous-array
+ * values; anything else is skipped (it would otherwise fail the shared exporter's whole batch).
+ */
 export function toAttributes(flat: FlatAttributes): Attributes {
   const out: Attributes = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as Attributes[string];
+  if (!Array.isArray(flat)) return out;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const k = flat[i];
+    const v = flat[i + 1];
+    if (typeof k !== 'string' || k === '') continue;
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;
+    else if (Array.isArray(v) && v.every((x) => x === null || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')) out[k] = v as Attributes[string];
+  }
   return out;
 }
 

@@ -72,6 +72,24 @@ function traceStateOf(s: string): SpanContext['traceState'] {
 }
 
 const UNKNOWN_SCOPE = { name: 'unknown' };
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
+
+/**
+ * The runtime builds span records, but user code can tamper with the builtins it uses: the host re-checks
+ * what would otherwise fail the shared exporter's batch for every function (ids, numbers, shapes).
+ */
+function validRecord(r: unknown): r is SpanRecord {
+  if (!Array.isArray(r) || r.length !== 19) return false;
+  const [scope, traceId, spanId, parentSpanId, traceFlags, traceState, name, kind, startMs, endMs, statusCode, statusMessage, attrs, events, links] = r as unknown[];
+  return Number.isInteger(scope) && typeof traceId === 'string' && TRACE_ID.test(traceId) && typeof spanId === 'string' && SPAN_ID.test(spanId)
+    && (parentSpanId === '' || (typeof parentSpanId === 'string' && SPAN_ID.test(parentSpanId))) && Number.isInteger(traceFlags) && typeof traceState === 'string'
+    && typeof name === 'string' && Number.isInteger(kind) && (kind as number) >= 0 && (kind as number) <= 4 && finite(startMs) && finite(endMs)
+    && (statusCode === 0 || statusCode === 1 || statusCode === 2) && typeof statusMessage === 'string' && Array.isArray(attrs)
+    && Array.isArray(events) && events.every((e) => Array.isArray(e) && typeof e[0] === 'string' && finite(e[1]))
+    && Array.isArray(links) && links.every((l) => Array.isArray(l) && typeof l[0] === 'string' && TRACE_ID.test(l[0]) && typeof l[1] === 'string' && SPAN_ID.test(l[1]));
+}
 
 /** A span recorded in an isolate, as the SDK's processors and exporters read it (ReadableSpan). */
 class DrainedSpan implements ReadableSpan {
@@ -169,6 +187,7 @@ export function createTelemetryBridge(options: TelemetryBridgeOptions): Telemetr
   };
 
   const toReadableSpan = (state: InstanceState, r: SpanRecord, originSec: number, originRemMs: number): ReadableSpan => {
+    if (!validRecord(r)) throw new TypeError('a span record does not match sdk/protocol/telemetry.ts');
     const [scope, traceId, spanId, parentSpanId, traceFlags, traceState, name, kind, startMs, endMs, statusCode, statusMessage, attrs, events, links, droppedAttributes, droppedEvents, droppedLinks, parentIsRemote] = r;
     const sc: SpanContext = { traceId, spanId, traceFlags: traceFlags & TraceFlags.SAMPLED, isRemote: false };
     if (traceState) { const ts = traceStateOf(traceState); if (ts) sc.traceState = ts; }
@@ -178,7 +197,7 @@ export function createTelemetryBridge(options: TelemetryBridgeOptions): Telemetr
       name,
       kind,
       sc,
-      parentSpanId ? { traceId, spanId: parentSpanId, traceFlags: sc.traceFlags, isRemote: parentIsRemote } : undefined,
+      parentSpanId ? { traceId, spanId: parentSpanId, traceFlags: sc.traceFlags, isRemote: parentIsRemote === true } : undefined,
       startTime,
       endTime,
       statusCode === 2 ? { code: 2, message: statusMessage } : { code: statusCode },
@@ -187,14 +206,14 @@ export function createTelemetryBridge(options: TelemetryBridgeOptions): Telemetr
         const ctx: SpanContext = { traceId: l[0], spanId: l[1], traceFlags: l[2] };
         const lts = traceStateOf(l[3]);
         if (lts) ctx.traceState = lts;
-        return { context: ctx, attributes: toAttributes(l[4]), droppedAttributesCount: l[5] };
+        return { context: ctx, attributes: toAttributes(l[4]), droppedAttributesCount: Number(l[5]) || 0 };
       }) : [],
-      events.length ? events.map((e: EventRecord): TimedEvent => ({ name: e[0], time: hrAt(originSec, originRemMs, e[1]), attributes: toAttributes(e[2] as FlatAttributes), droppedAttributesCount: e[3] })) : [],
+      events.length ? events.map((e: EventRecord): TimedEvent => ({ name: e[0], time: hrAt(originSec, originRemMs, e[1]), attributes: toAttributes(e[2] as FlatAttributes), droppedAttributesCount: Number(e[3]) || 0 })) : [],
       state.resource,
       state.scopes[scope] ?? UNKNOWN_SCOPE,
-      droppedAttributes,
-      droppedEvents,
-      droppedLinks,
+      Number(droppedAttributes) || 0,
+      Number(droppedEvents) || 0,
+      Number(droppedLinks) || 0,
     );
   };
 

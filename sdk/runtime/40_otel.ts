@@ -31,6 +31,8 @@ import { setConsoleTelemetry } from './03_globals.js';
 import { URL } from './04_url.js';
 import { setFetchTelemetry } from './30_fetch.js';
 
+// Captured before any user code runs: a function that replaces JSON.stringify cannot reach the drain.
+const stringify = JSON.stringify;
 const { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, propagation, context: contextApi, metrics: metricsApi, isSpanContextValid, createTraceState } = api;
 
 // ---------------------------------------------------------------- ids
@@ -424,11 +426,11 @@ const observables: ObservableEntry[] = [];
 const batchCallbacks = new Set<{ cb: (r: { observe(o: unknown, v: number, a?: Attributes): void }) => unknown; insts: Set<unknown> }>();
 
 function attrKey(flat: FlatAttributes): string {
-  if (flat.length <= 2) return flat.length ? JSON.stringify(flat) : '';
+  if (flat.length <= 2) return flat.length ? stringify(flat) : '';
   const pairs: Array<[string, unknown]> = [];
   for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1]]);
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return JSON.stringify(pairs);
+  return stringify(pairs);
 }
 
 function recordPoint(inst: Instrument, value: number, attrs: Attributes | undefined, inv: Invocation | undefined): void {
@@ -550,7 +552,7 @@ function drain(invocationId: string, final: boolean): void {
   const batch: TelemetryBatch = { v: TELEMETRY_VERSION, o: timeOrigin, f: final, sc: scopes, s: ended, i: instruments, p: [...points.values()], d: drops };
   ended = [];
   points = new Map();
-  op('telemetry', invocationId, JSON.stringify(batch));
+  op('telemetry', invocationId, stringify(batch));
 }
 
 // ---------------------------------------------------------------- hooks for the dispatcher, console and fetch
