@@ -29,23 +29,65 @@ const viewer = opt('viewer', `http://127.0.0.1:${process.env.ISOTEL_VIEWER_PORT 
 const examplesDir = opt('examples', join(root, 'examples'));
 const MAX_IN_FLIGHT = 32;
 
-/** `curl [-X M] [-d 'body'] 'http://127.0.0.1:8787/fn/path'` lines from an example's comments. */
+/** Shell-like words of a curl command line (single and double quotes). */
+function words(line) {
+  const out = [];
+  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
+}
+
+/**
+ * The "Try it" curl lines of an example: `[VAR=$(]curl [-X M] [-H 'k: v'] [-d 'body' | --data-binary @file] URL [| jq -r .field)]`.
+ * A `VAR=$(curl … | jq -r .field)` line runs first and its field fills `$VAR` in later lines.
+ */
 function requestsOf(file) {
   const name = file.replace(/\.js$/, '');
   const text = readFileSync(join(examplesDir, file), 'utf8');
   const out = [];
-  for (const m of text.matchAll(/^\/\/\s+curl\s+(.*)$/gm)) {
-    const line = m[1];
-    const url = /'(https?:\/\/[^']+)'|(https?:\/\/\S+)/.exec(line);
-    if (!url) continue;
-    const u = new URL(url[1] ?? url[2]);
-    const method = /-X\s+([A-Z]+)/.exec(line)?.[1] ?? (/\s-d\s/.test(line) ? 'POST' : 'GET');
-    const body = /-d\s+'([^']*)'/.exec(line)?.[1];
-    out.push({ fn: name, method, path: u.pathname + u.search, body });
+  for (const m of text.matchAll(/^\/\/.*?(?:(\w+)=\$\()?curl\s+(.*)$/gm)) {
+    const [, captureVar, rest] = m;
+    const [cmd, ...pipes] = rest.split('|');
+    const w = words(cmd.replace(/\)\s*$/, ''));
+    const r = { fn: name, method: undefined, path: undefined, headers: {}, body: undefined, capture: undefined };
+    for (let i = 0; i < w.length; i++) {
+      const a = w[i];
+      if (a === '-X') r.method = w[++i];
+      else if (a === '-H') {
+        const [k, ...v] = String(w[++i]).split(':');
+        r.headers[k.trim().toLowerCase()] = v.join(':').trim();
+      } else if (a === '-d' || a === '--data' || a === '--data-binary') {
+        const v = String(w[++i]);
+        r.body = v.startsWith('@') ? { file: v.slice(1) } : v;
+      } else if (/^https?:\/\//.test(a)) {
+        const u = new URL(a);
+        r.path = u.pathname + u.search;
+      }
+    }
+    if (!r.path) continue;
+    r.method ??= r.body !== undefined ? 'POST' : 'GET';
+    const jq = pipes.map((p) => /jq\s+-r\s+\.(\w+)/.exec(p)?.[1]).find(Boolean);
+    if (captureVar && jq) r.capture = { var: captureVar, field: jq };
+    out.push(r);
   }
-  if (out.length === 0) out.push({ fn: name, method: 'GET', path: `/${name}/` });
+  if (out.length === 0) out.push({ fn: name, method: 'GET', path: `/${name}/`, headers: {} });
   return out;
 }
+
+function bodyOf(r) {
+  if (r.body === undefined || typeof r.body === 'string') return r.body;
+  // --data-binary @file: the file if it exists (bounded), else a few KiB of text.
+  for (const f of [r.body.file, join(root, r.body.file)]) {
+    try {
+      return readFileSync(f).subarray(0, 256 * 1024);
+    } catch {
+      /* next */
+    }
+  }
+  return 'isotel demo payload\n'.repeat(200);
+}
+
+const vars = {};
+const expand = (s) => s.replace(/\$(\w+)/g, (m, v) => vars[v] ?? m);
 
 const requests = readdirSync(examplesDir).filter((f) => f.endsWith('.js')).sort().flatMap(requestsOf);
 if (requests.length === 0) {
@@ -60,6 +102,15 @@ try {
   process.exit(2);
 }
 
+for (const r of requests.filter((x) => x.capture)) {
+  try {
+    const res = await fetch(gateway + r.path, { method: r.method, body: bodyOf(r), headers: r.headers, signal: AbortSignal.timeout(10_000) });
+    const v = (await res.json())[r.capture.field];
+    if (typeof v === 'string') vars[r.capture.var] = v;
+  } catch (e) {
+    console.error(`demo: ${r.method} ${r.path} (for $${r.capture.var}) failed: ${e.message}`);
+  }
+}
 console.error(`demo: ${seconds} s of traffic at ${rate} req/s over ${requests.length} example requests (${[...new Set(requests.map((r) => r.fn))].join(', ')}) → ${gateway}`);
 const stats = new Map(); // "GET /router/..." → {n, statuses, ms[]}
 let inFlight = 0;
@@ -75,7 +126,8 @@ async function one(r) {
   const t = performance.now();
   let status;
   try {
-    const res = await fetch(gateway + r.path, { method: r.method, body: r.body, headers: r.body ? { 'content-type': 'application/json' } : {}, signal: AbortSignal.timeout(15_000) });
+    const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, expand(v)]));
+    const res = await fetch(gateway + r.path, { method: r.method, body: bodyOf(r), headers, signal: AbortSignal.timeout(15_000) });
     await res.arrayBuffer();
     status = String(res.status);
   } catch (e) {

@@ -273,7 +273,7 @@ async function route(method: string, path: string, qs: URLSearchParams, body: Re
       // Variables are resolved server-side too: a stale or forged value falls back to a valid one.
       const vars = await resolveVariables(runner, d, range, parseVars(body.vars));
       const { values, options } = variableValues(vars);
-      return runPanel(runner, panel, { range, variables: values, ...(maxDataPoints ? { maxDataPoints } : {}) }, options);
+      return { range, ...(await runPanel(runner, panel, { range, variables: values, ...(maxDataPoints ? { maxDataPoints } : {}) }, options)) };
     }
     return undefined;
   }

@@ -122,7 +122,7 @@ export const api = {
   dashboards: () => call<DashboardSummary[]>('/api/dashboards'),
   dashboard: (uid: string) => call<Dashboard>(`/api/dashboards/${encodeURIComponent(uid)}`),
   variables: (uid: string, b: RangeVars) => call<{ variables: ResolvedVariable[] }>(`/api/dashboards/${encodeURIComponent(uid)}/variables`, b),
-  panel: (uid: string, id: number, b: RangeVars & { maxDataPoints: number }, signal?: AbortSignal) => call<{ intervalMs: number; frames: Frame[] }>(`/api/dashboards/${encodeURIComponent(uid)}/panels/${id}`, b, signal),
+  panel: (uid: string, id: number, b: RangeVars & { maxDataPoints: number }, signal?: AbortSignal) => call<{ intervalMs: number; frames: Frame[]; range: { from: number; to: number } }>(`/api/dashboards/${encodeURIComponent(uid)}/panels/${id}`, b, signal),
   traces: (q: Record<string, string>) => call<{ traces: TraceRow[] }>(`/api/traces?${new URLSearchParams(q)}`),
   trace: (id: string) => call<{ traceId: string; spans: Span[]; logs: LogRow[]; truncated: boolean }>(`/api/traces/${id}`),
 };

@@ -227,7 +227,7 @@ async function loadPanel(grid: HTMLElement, uid: string, p: Panel, b: { from: st
     const width = Math.max(100, Math.round(body.clientWidth || 600));
     const res = await api.panel(uid, p.id, { ...b, maxDataPoints: width });
     if (gen !== generation) return;
-    renderPanel(body, p, res.frames, { traceHref: (id) => `#/trace/${id}` });
+    renderPanel(body, p, res.frames, { traceHref: (id) => `#/trace/${id}`, range: res.range });
     const ms = res.frames.reduce((a, f) => a + f.elapsedMs, 0);
     info.textContent = res.frames.some((f) => f.truncated) ? `${ms} ms · rows cut at the query API limit` : `${ms} ms`;
     info.title = res.frames.map((f) => `${f.refId}: ${f.rows} rows, ${f.elapsedMs} ms\n${f.sql}`).join('\n\n');

@@ -15,6 +15,8 @@ const AXIS = { axisLine: { lineStyle: { color: '#3a3f47' } }, axisLabel: { color
 export interface PanelContext {
   /** Open a trace (table/log cells holding a trace id link here). */
   traceHref(traceId: string): string;
+  /** The queried range (epoch ms): time axes span it, as in Grafana. */
+  range?: { from: number; to: number };
 }
 
 interface FieldStyle {
@@ -76,7 +78,7 @@ export function renderPanel(el: HTMLElement, panel: Panel, frames: Frame[], ctx:
   let drawn = false;
   switch (panel.type) {
     case 'timeseries':
-      drawn = drawTimeseries(el, panel, ok);
+      drawn = drawTimeseries(el, panel, ok, ctx.range);
       break;
     case 'barchart':
       drawn = drawBarchart(el, panel, ok);
@@ -145,7 +147,7 @@ function hasValues(series: Series[]): boolean {
   return series.some((s) => s.points.some(([, v]) => v !== null && Number.isFinite(v)));
 }
 
-function drawTimeseries(el: HTMLElement, panel: Panel, frames: Frame[]): boolean {
+function drawTimeseries(el: HTMLElement, panel: Panel, frames: Frame[], range?: { from: number; to: number }): boolean {
   const series = toSeries(frames);
   if (!hasValues(series)) return false;
   const chart = chartFor(el);
@@ -164,7 +166,9 @@ function drawTimeseries(el: HTMLElement, panel: Panel, frames: Frame[]): boolean
       type: bars ? ('bar' as const) : ('line' as const),
       yAxisIndex: axis,
       data: s.points,
-      showSymbol: false,
+      // Sparse series (a few cold starts) would be invisible as lines: mark their points.
+      showSymbol: s.points.filter(([, v]) => v !== null).length <= 20,
+      symbolSize: 5,
       smooth: st.custom.lineInterpolation === 'smooth' ? 0.2 : false,
       ...(stack ? { stack } : {}),
       ...(bars ? { barMaxWidth: 18, itemStyle: { color, opacity: Math.max(0.5, fill) } } : { lineStyle: { width: Number(st.custom.lineWidth ?? 2), color }, itemStyle: { color }, areaStyle: fill > 0 ? { opacity: fill, color } : undefined }),
@@ -192,7 +196,7 @@ function drawTimeseries(el: HTMLElement, panel: Panel, frames: Frame[]): boolean
         valueFormatter: (v: unknown) => formatValue(v, units[0] || undefined),
       },
       legend: { show: series.length > 1, bottom: 0, type: 'scroll', textStyle: { color: '#9fa7b3', fontSize: 11 }, itemHeight: 8, itemWidth: 14, pageTextStyle: { color: '#9fa7b3' } },
-      xAxis: { type: 'time', ...AXIS, splitLine: { show: false }, axisLabel: { ...AXIS.axisLabel, hideOverlap: true } },
+      xAxis: { type: 'time', ...(range ? { min: range.from, max: range.to } : {}), ...AXIS, splitLine: { show: false }, axisLabel: { ...AXIS.axisLabel, hideOverlap: true } },
       yAxis,
       series: built,
     },
