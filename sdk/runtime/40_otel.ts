@@ -421,6 +421,7 @@ const instrumentIndex = new Map<string, Instrument>();
 let points = new Map<string, PointRecord>();
 /** Last cumulative value of observable counters, by instrument and attribute set (to send deltas). */
 const observedTotals = new Map<string, number>();
+const MAX_OBSERVED = 10_000;
 interface ObservableEntry { readonly inst: Instrument; readonly callbacks: Set<(r: { observe(v: number, a?: Attributes): void }) => unknown> }
 const observables: ObservableEntry[] = [];
 const batchCallbacks = new Set<{ cb: (r: { observe(o: unknown, v: number, a?: Attributes): void }) => unknown; insts: Set<unknown> }>();
@@ -483,9 +484,11 @@ function observe(inst: Instrument, value: number, attrs: Attributes | undefined,
   const flat: FlatAttributes = [];
   putAttributes(flat, false, attrs, inv.limits);
   const key = `${inst.index}\u0000${attrKey(flat)}`;
-  const before = observedTotals.get(key) ?? 0;
+  const before = observedTotals.get(key);
+  // Bounded like every buffer: past MAX_OBSERVED attribute sets, new ones are counted as dropped points.
+  if (before === undefined && observedTotals.size >= MAX_OBSERVED) { inv.drops[4]++; return; }
   observedTotals.set(key, value);
-  if (value !== before) recordPoint(inst, value - before, attrs, inv);
+  if (value !== (before ?? 0)) recordPoint(inst, value - (before ?? 0), attrs, inv);
 }
 
 /** Runs observable callbacks (on an invocation's last drain: "observed when an invocation finishes"). */
