@@ -9,7 +9,9 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { errorFromJSON, IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { GatewayMessage, WorkerMessage, WorkerStats } from '../worker/protocol.js';
+import type { Socket } from 'node:net';
+import { FrameChannel } from '../worker/channel.js';
+import { DATA_MESSAGES, type GatewayMessage, type WorkerMessage, type WorkerStats } from '../worker/protocol.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('../worker/main.js', import.meta.url));
 
@@ -28,6 +30,7 @@ export class WorkerProcess extends EventEmitter {
   readonly #env: NodeJS.ProcessEnv;
   readonly #log: Logger;
   #child: ChildProcess | undefined;
+  #data: FrameChannel<WorkerMessage, GatewayMessage> | undefined;
   #ready: Promise<void> | undefined;
   #seq = 0;
   readonly #calls = new Map<number, (m: WorkerMessage) => void>();
@@ -53,9 +56,11 @@ export class WorkerProcess extends EventEmitter {
       execArgv: ['--no-node-snapshot', '--enable-source-maps'],
       env: { ...this.#env, ISOTEL_WORKER_INDEX: String(this.index) },
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 4: the data channel of the request path (a socket pair).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
     });
     this.#child = child;
+    this.#data = new FrameChannel<WorkerMessage, GatewayMessage>(child.stdio[4] as Socket, (m) => this.#dispatch(m));
     this.#ready = new Promise((resolve, reject) => {
       const onMessage = (m: WorkerMessage): void => {
         if (m.t === 'ready') {
@@ -138,6 +143,7 @@ export class WorkerProcess extends EventEmitter {
   send(message: GatewayMessage): boolean {
     const child = this.#child;
     if (!child?.connected) return false;
+    if (DATA_MESSAGES.has(message.t)) return this.#data?.send(message) ?? false;
     child.send(message);
     return true;
   }

@@ -18,7 +18,9 @@ import { hostSchema } from '../config.js';
 import { IsolatePool } from '../pool/isolate-pool.js';
 import { InstanceManager } from '../pool/instances.js';
 import { startWorkerTelemetry } from '../telemetry/worker-telemetry.js';
-import type { GatewayMessage, SerializedError, WorkerMessage } from './protocol.js';
+import { Socket } from 'node:net';
+import { FrameChannel } from './channel.js';
+import { DATA_CHANNEL_FD, DATA_MESSAGES, type GatewayMessage, type SerializedError, type WorkerMessage } from './protocol.js';
 
 const common = resolveConfig(commonSchema);
 const host = resolveConfig(hostSchema);
@@ -30,8 +32,11 @@ if (!process.send) {
   process.exit(2);
 }
 
+const data = new FrameChannel<GatewayMessage, WorkerMessage>(new Socket({ fd: DATA_CHANNEL_FD, readable: true, writable: true }), (m) => onMessage(m));
+
 function send(message: WorkerMessage): void {
-  process.send!(message);
+  if (DATA_MESSAGES.has(message.t)) data.send(message);
+  else process.send!(message);
 }
 
 const telemetry = host.telemetry ? startWorkerTelemetry({ common, host, workerId, log }) : undefined;
@@ -187,8 +192,9 @@ async function pullResponse(id: number): Promise<void> {
   }
 }
 
-process.on('message', (raw: unknown) => {
-  const m = raw as GatewayMessage;
+process.on('message', (raw: unknown) => onMessage(raw as GatewayMessage));
+
+function onMessage(m: GatewayMessage): void {
   switch (m.t) {
     case 'req':
       void handleRequest(m);
@@ -235,7 +241,7 @@ process.on('message', (raw: unknown) => {
       send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size, poolMisses: pool.misses, evictions: instances.evictions, scaledToZero: instances.scaledToZero } });
       break;
   }
-});
+}
 
 // The gateway going away (IPC closed) means this worker has nothing left to serve.
 process.on('disconnect', () => void shutdown());

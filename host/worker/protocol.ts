@@ -66,5 +66,11 @@ export interface WorkerStats {
   readonly scaledToZero: number;
 }
 
+/** Messages of the request path: they travel as frames on the data channel (channel.ts), the rest over Node IPC. */
+export const DATA_MESSAGES: ReadonlySet<string> = new Set(['req', 'req-chunk', 'req-end', 'req-abort', 'res-pull', 'req-pull', 'res-head', 'res-chunk', 'res-end', 'res-error']);
+
+/** The worker's file descriptor of the data channel (stdio index). */
+export const DATA_CHANNEL_FD = 4;
+
 /** Bodies up to this size travel inside the `req` message itself. */
 export const INLINE_BODY_LIMIT = 64 * 1024;
