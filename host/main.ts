@@ -113,6 +113,8 @@ export async function runHostProcess(log: Logger, overrides: { common?: Record<s
     );
   };
   process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // Under `isotel up` (an IPC parent) the supervisor orders the shutdown; Ctrl-C alone stops a standalone host.
+  if (process.send) process.on('SIGINT', () => {});
+  else process.once('SIGINT', stop);
   process.on('disconnect', stop);
 }

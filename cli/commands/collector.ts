@@ -31,5 +31,8 @@ export async function collectorCommand(log: Logger, overrides: Record<string, un
     );
   };
   process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // Ctrl-C reaches the whole process group; under `isotel up` the supervisor decides
+  // the order (host first, so its last telemetry still arrives here).
+  if (process.send) process.on('SIGINT', () => {});
+  else process.once('SIGINT', stop);
 }

@@ -116,7 +116,8 @@ export async function upCommand(opts: { common: Resolved<typeof commonSchema>; h
   out(`  OTLP         http://${bind}:${collectorReady.ports.otlpHttp} (HTTP)   ${bind}:${collectorReady.ports.otlpGrpc} (gRPC)`);
   out(`  ClickHouse   ${collectorReady.clickhouse}`);
   out(`  dashboards   http://${bind}:${collectorReady.ports.viewer}/`);
-  out(`  query        npx isotel query "SELECT SpanName, count() FROM otel_traces GROUP BY SpanName"`);
+  const queryFlags = collectorReady.ports.viewer === 8788 ? '' : ` --viewer-port ${collectorReady.ports.viewer}`;
+  out(`  query        npx isotel query${queryFlags} "SELECT SpanName, count() FROM otel_traces GROUP BY SpanName"`);
   out(`               (or POST http://${bind}:${collectorReady.ports.viewer}/api/query {"sql": "..."})`);
   out('  stop         Ctrl-C');
   out('');
