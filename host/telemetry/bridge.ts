@@ -75,6 +75,9 @@ const UNKNOWN_SCOPE = { name: 'unknown' };
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
+/** Ids checked by the previous record (spans of a batch mostly share them). */
+let lastValidTrace = '';
+let lastValidParent = '';
 
 /**
  * The runtime builds span records, but user code can tamper with the builtins it uses: the host re-checks
@@ -83,8 +86,8 @@ const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFi
 function validRecord(r: unknown): r is SpanRecord {
   if (!Array.isArray(r) || r.length !== 19) return false;
   const [scope, traceId, spanId, parentSpanId, traceFlags, traceState, name, kind, startMs, endMs, statusCode, statusMessage, attrs, events, links] = r as unknown[];
-  return Number.isInteger(scope) && typeof traceId === 'string' && TRACE_ID.test(traceId) && typeof spanId === 'string' && SPAN_ID.test(spanId)
-    && (parentSpanId === '' || (typeof parentSpanId === 'string' && SPAN_ID.test(parentSpanId))) && Number.isInteger(traceFlags) && typeof traceState === 'string'
+  return Number.isInteger(scope) && typeof traceId === 'string' && (traceId === lastValidTrace || (TRACE_ID.test(traceId) && (lastValidTrace = traceId) !== '')) && typeof spanId === 'string' && SPAN_ID.test(spanId)
+    && (parentSpanId === '' || parentSpanId === lastValidParent || (typeof parentSpanId === 'string' && SPAN_ID.test(parentSpanId) && (lastValidParent = parentSpanId) !== '')) && Number.isInteger(traceFlags) && typeof traceState === 'string'
     && typeof name === 'string' && Number.isInteger(kind) && (kind as number) >= 0 && (kind as number) <= 4 && finite(startMs) && finite(endMs)
     && (statusCode === 0 || statusCode === 1 || statusCode === 2) && typeof statusMessage === 'string' && Array.isArray(attrs)
     && Array.isArray(events) && events.every((e) => Array.isArray(e) && typeof e[0] === 'string' && finite(e[1]))
@@ -170,8 +173,15 @@ export function createTelemetryBridge(options: TelemetryBridgeOptions): Telemetr
     }
     const originSec = Math.floor(batch.o / 1000);
     const originRemMs = batch.o - originSec * 1000;
+    // Repeated trace and parent ids come as 0 ("as the previous record"): resolve them in order.
+    let prevTrace = '';
+    let prevParent = '';
     for (const rec of batch.s) {
       try {
+        if (Array.isArray(rec)) {
+          if (rec[1] === 0) rec[1] = prevTrace; else prevTrace = rec[1];
+          if (rec[3] === 0) rec[3] = prevParent; else prevParent = rec[3];
+        }
         options.spanProcessor.onEnd(toReadableSpan(state, rec, originSec, originRemMs));
       } catch (e) {
         onBad(state, (e as Error).message);
@@ -188,7 +198,7 @@ export function createTelemetryBridge(options: TelemetryBridgeOptions): Telemetr
 
   const toReadableSpan = (state: InstanceState, r: SpanRecord, originSec: number, originRemMs: number): ReadableSpan => {
     if (!validRecord(r)) throw new TypeError('a span record does not match sdk/protocol/telemetry.ts');
-    const [scope, traceId, spanId, parentSpanId, traceFlags, traceState, name, kind, startMs, endMs, statusCode, statusMessage, attrs, events, links, droppedAttributes, droppedEvents, droppedLinks, parentIsRemote] = r;
+    const [scope, traceId, spanId, parentSpanId, traceFlags, traceState, name, kind, startMs, endMs, statusCode, statusMessage, attrs, events, links, droppedAttributes, droppedEvents, droppedLinks, parentIsRemote] = r as [number, string, string, string, ...unknown[]] as unknown as [number, string, string, string, number, string, string, number, number, number, number, string, FlatAttributes, EventRecord[], LinkRecord[], number, number, number, boolean];
     const sc: SpanContext = { traceId, spanId, traceFlags: traceFlags & TraceFlags.SAMPLED, isRemote: false };
     if (traceState) { const ts = traceStateOf(traceState); if (ts) sc.traceState = ts; }
     const startTime = hrAt(originSec, originRemMs, startMs);

@@ -71,9 +71,11 @@ export type LinkRecord = [string, string, number, string, FlatAttributes, number
 /** One ended span. */
 export type SpanRecord = [
   scope: number,
-  traceId: string,
+  /** 0: the same as the previous record of this batch. */
+  traceId: string | 0,
   spanId: string,
-  parentSpanId: string,
+  /** '' for a root span; 0: the same as the previous record of this batch. */
+  parentSpanId: string | 0,
   traceFlags: number,
   traceState: string,
   name: string,

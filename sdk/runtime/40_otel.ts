@@ -244,6 +244,9 @@ function scopeFor(name: string, version: string, schemaUrl: string): number {
 
 /** Ended spans of every invocation, drained in order. Bounded by FLUSH_AT: a full buffer drains at once. */
 let ended: SpanRecord[] = [];
+/** Trace and parent ids of the previous record in `ended`: repeats are sent as 0 (most spans of a batch share them). */
+let prevTrace = '';
+let prevParent = '';
 const FLUSH_AT = 256;
 
 class IsolateSpan implements Span {
@@ -335,7 +338,9 @@ class IsolateSpan implements Span {
     let end = toRelMs(endTime);
     if (end < this.#start) end = this.#start;
     const sc = this.#sc;
-    ended.push([this.#scope, sc.traceId, sc.spanId, this.#parentSpanId, sc.traceFlags, sc.traceState?.serialize() ?? '', this.#name, this.#kind, this.#start, end,
+    const trace = sc.traceId === prevTrace ? 0 : (prevTrace = sc.traceId);
+    const parent = this.#parentSpanId === prevParent ? 0 : (prevParent = this.#parentSpanId);
+    ended.push([this.#scope, trace, sc.spanId, parent, sc.traceFlags, sc.traceState?.serialize() ?? '', this.#name, this.#kind, this.#start, end,
       this.#status.code, this.#status.message ?? '', this.#attributes, this.#events ?? [], this.#links ?? [], this.#droppedAttributes, this.#droppedEvents, this.#droppedLinks, this.#parentIsRemote]);
     if (ended.length >= FLUSH_AT) drain(this.#inv.id, false);
   }
@@ -554,6 +559,7 @@ function drain(invocationId: string, final: boolean): void {
   if (!ended.length && !points.size && drops === NO_DROPS) return;
   const batch: TelemetryBatch = { v: TELEMETRY_VERSION, o: timeOrigin, f: final, sc: scopes, s: ended, i: instruments, p: [...points.values()], d: drops };
   ended = [];
+  prevTrace = prevParent = '';
   points = new Map();
   op('telemetry', invocationId, stringify(batch));
 }
