@@ -95,5 +95,26 @@ export function makeError(name: string, message: string): Error {
 
 /** Defines a global the way WebIDL exposes interfaces: writable, configurable, not enumerable. */
 export function expose(name: string, value: unknown): void {
+  if (typeof value === 'function' && value.prototype) webidlInterface(value as { prototype: object }, name);
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+/**
+ * Gives a class the property shapes WebIDL specifies (which class syntax does not): operations and attributes
+ * enumerable on the prototype and the constructor, and @@toStringTag a non-writable data property.
+ */
+export function webidlInterface(cls: { prototype: object }, name: string): void {
+  for (const target of [cls.prototype, cls as object]) {
+    for (const key of Reflect.ownKeys(target)) {
+      if (key === 'constructor' || key === 'prototype' || key === 'length' || key === 'name' || key === Symbol.toStringTag) continue;
+      const d = Reflect.getOwnPropertyDescriptor(target, key)!;
+      if (!d.configurable || typeof key === 'symbol' && key !== Symbol.iterator && key !== Symbol.asyncIterator) continue;
+      if (typeof key === 'string' && /^[A-Z][A-Z_]+$/.test(key)) continue; // constants keep their own shape
+      if (d.enumerable || typeof key === 'symbol') continue;
+      Object.defineProperty(target, key, { ...d, enumerable: true });
+    }
+  }
+  if (Reflect.getOwnPropertyDescriptor(cls.prototype, Symbol.toStringTag)?.configurable !== false) {
+    Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: name, writable: false, enumerable: false, configurable: true });
+  }
 }

@@ -4,7 +4,7 @@
  * URLSearchParams. Domain to ASCII is an approximation of UTS #46 (NFKC + lowercase
  * mapping and Punycode; no full IDNA mapping/validity tables): see docs/runtime.md.
  */
-import { expose } from './00_bootstrap.js';
+import { expose, webidlInterface } from './00_bootstrap.js';
 
 // ---- code point helpers
 const isASCIIDigit = (c: number) => c >= 0x30 && c <= 0x39;
@@ -880,6 +880,7 @@ class ParamsIterator {
   get [Symbol.toStringTag](): string { return 'URLSearchParams Iterator'; }
 }
 Object.setPrototypeOf(ParamsIterator.prototype, IteratorPrototype);
+webidlInterface(ParamsIterator, 'URLSearchParams Iterator');
 
 expose('URL', URL);
 expose('URLSearchParams', URLSearchParams);

@@ -1,5 +1,5 @@
 /** Fetch §5.1 Headers, written to the spec (guards, validation, sort-and-combine). */
-import { expose } from './00_bootstrap.js';
+import { expose, webidlInterface } from './00_bootstrap.js';
 
 export type Guard = 'none' | 'request' | 'response' | 'immutable';
 interface HeadersState { list: Array<[string, string]>; guard: Guard }
@@ -159,5 +159,6 @@ class HeadersIterator<T> {
   get [Symbol.toStringTag](): string { return 'Headers Iterator'; }
 }
 Object.setPrototypeOf(HeadersIterator.prototype, IteratorPrototype);
+webidlInterface(HeadersIterator, 'Headers Iterator');
 
 expose('Headers', Headers);

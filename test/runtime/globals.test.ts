@@ -49,3 +49,22 @@ test('every ECMA-429 interface, function and object is on globalThis', () => con
     throws(() => new MessagePort(), 'TypeError');
   });
 `));
+
+test('WebIDL shapes: enumerable members, @@toStringTag data properties, iterator prototypes', () => conformance(`
+  for (const [name, members] of [['Headers', ['append', 'get', 'entries']], ['Request', ['url', 'method', 'clone', 'text']], ['Response', ['status', 'json']], ['URL', ['href', 'toJSON']], ['URLSearchParams', ['append', 'size']], ['EventTarget', ['addEventListener']], ['AbortSignal', ['aborted']], ['Blob', ['size', 'slice']], ['TextDecoder', ['decode', 'encoding']], ['SubtleCrypto', ['digest']]]) test(name + ' members are enumerable', () => {
+    for (const m of members) ok(Object.getOwnPropertyDescriptor(globalThis[name].prototype, m)?.enumerable, name + '.' + m);
+    const tag = Object.getOwnPropertyDescriptor(globalThis[name].prototype, Symbol.toStringTag);
+    eq([tag.value, tag.writable, tag.enumerable, tag.configurable], [name, false, false, true]);
+  });
+  test('static operations are enumerable', () => { ok(Object.getOwnPropertyDescriptor(Response, 'json').enumerable); ok(Object.getOwnPropertyDescriptor(AbortSignal, 'any').enumerable); });
+  test('pair iterators: next is enumerable and the prototype chain reaches %IteratorPrototype%', () => {
+    const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+    for (const it of [new Headers().keys(), new URLSearchParams().entries()]) {
+      const proto = Object.getPrototypeOf(it);
+      eq(Object.getPrototypeOf(proto), iteratorPrototype);
+      const d = Object.getOwnPropertyDescriptor(proto, 'next');
+      ok(d.enumerable && d.writable && d.configurable);
+    }
+    eq(Object.prototype.toString.call(new Headers().keys()), '[object Headers Iterator]');
+  });
+`));
