@@ -797,7 +797,6 @@ export class URLSearchParams {
   constructor(init: unknown = '') {
     const list: Array<[string, string]> = [];
     searchState.set(this, { list, url: null });
-    if (init instanceof URLSearchParams) { list.push(...ss(init).list.map(([a, b]) => [a, b] as [string, string])); return; }
     if (init !== null && (typeof init === 'object' || typeof init === 'function')) {
       const iter = (init as { [Symbol.iterator]?: unknown })[Symbol.iterator];
       if (iter !== undefined) {
@@ -809,12 +808,15 @@ export class URLSearchParams {
           list.push([toUSV(a[0]), toUSV(a[1])]);
         }
       } else {
+        // WebIDL record<USVString, USVString>: keys that convert to the same string keep the first position and the last value.
+        const record = new Map<string, string>();
         for (const key of Reflect.ownKeys(init as object)) {
           const d = Reflect.getOwnPropertyDescriptor(init as object, key);
           if (!d?.enumerable) continue;
           if (typeof key === 'symbol') throw new TypeError('URLSearchParams: record keys must be strings');
-          list.push([toUSV(key), toUSV((init as Record<string, unknown>)[key])]);
+          record.set(toUSV(key), toUSV((init as Record<string, unknown>)[key]));
         }
+        list.push(...record);
       }
       return;
     }

@@ -106,6 +106,12 @@ test('URL parsing and serialization', () => conformance(String.raw`
     const q = new URLSearchParams([['z', '1'], ['a', '2'], ['z', '0'], ['\uD83D\uDCA9', 'x'], ['\uFFFD', 'y']]);
     q.sort(); eq([...q.keys()], ['a', 'z', 'z', '💩', '\uFFFD'], 'UTF-16 code unit order');
     eq(new URLSearchParams({ a: 'b', c: 'd' }).toString(), 'a=b&c=d');
+    eq([...new URLSearchParams({ '\uD835x': '1', xx: '2', '\uD83Dx': '3' })], [['\uFFFDx', '3'], ['xx', '2']], 'record keys converting to the same USVString merge');
+    const custom = new URLSearchParams('z=1');
+    custom[Symbol.iterator] = function* () { yield ['a', 'b']; };
+    eq(new URLSearchParams(custom).toString(), 'a=b', 'a URLSearchParams init is iterated like any sequence');
+    eq(new URLSearchParams(DOMException).get('ABORT_ERR'), '20');
+    throws(() => new URLSearchParams(DOMException.prototype), 'TypeError');
     throws(() => new URLSearchParams([['a']]), 'TypeError');
     const u = new URL('http://h/?x=1');
     u.searchParams.append('y', 'a b');
