@@ -24,6 +24,9 @@ export interface ExportedHandler<E extends Env = Env> {
   fetch: FetchHandler<E>;
 }
 
+/** The same as ExportedHandler: the default export of a module-style function. */
+export type Handler<E extends Env = Env> = ExportedHandler<E>;
+
 /** Service-worker style: `addEventListener('fetch', (event: FetchEvent) => event.respondWith(...))`. */
 export interface FetchEvent extends Event {
   readonly request: Request;
