@@ -30,7 +30,7 @@ export interface Rule {
   readonly forMs: number;
   readonly keepFiringForMs: number;
   readonly condition: string;
-  readonly noDataState: 'NoData' | 'Alerting' | 'OK' | 'KeepLast';
+  readonly noDataState: 'NoData' | 'OK';
   readonly execErrState: 'Alerting' | 'Error' | 'OK' | 'KeepLast';
   readonly isPaused: boolean;
   readonly labels: Readonly<Record<string, string>>;
@@ -198,7 +198,8 @@ export function parseRuleFile(text: string, file: string): Rule[] {
         forMs: rw.duration(r, 'for', 0),
         keepFiringForMs: rw.duration(r, 'keepFiringFor', 0),
         condition,
-        noDataState: rw.oneOf(r, 'noDataState', ['NoData', 'Alerting', 'OK', 'KeepLast'] as const, 'NoData'),
+        // No rows means "nothing to alert on" here (NoData/OK); a synthetic no-data alert is not implemented, so say so.
+        noDataState: rw.oneOf(r, 'noDataState', ['NoData', 'OK'] as const, 'NoData'),
         execErrState: rw.oneOf(r, 'execErrState', ['Alerting', 'Error', 'OK', 'KeepLast'] as const, 'Alerting'),
         isPaused: r.isPaused === true,
         labels: rw.strMap(r, 'labels'),

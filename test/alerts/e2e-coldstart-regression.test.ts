@@ -78,12 +78,21 @@ const coldStarts = async (version: string) =>
   Number((await query<{ n: string }>(`SELECT count() AS n FROM otel_traces WHERE SpanName = 'isotel.coldstart' AND ServiceName = '${FN}' AND ResourceAttributes['faas.version'] = '${version}'`))[0]!.n);
 
 /** Rounds of concurrent requests (one instance each), waiting for scale to zero between rounds. */
+const timings: string[] = [];
 async function driveColdStarts(version: string, n: number, body: string): Promise<void> {
+  const t0 = Date.now();
+  let rounds = 0;
+  let sent = 0;
   const start = await coldStarts(version);
   await eventually(async () => {
     const have = (await coldStarts(version)) - start;
-    if (have >= n) return true;
+    if (have >= n) {
+      timings.push(`${n} cold starts of ${version}: ${rounds} rounds, ${sent} requests, ${Date.now() - t0} ms`);
+      return true;
+    }
     const round = Math.min(8, n - have);
+    rounds++;
+    sent += round;
     const texts = await Promise.all(Array.from({ length: round }, async () => (await fetch(`${gateway}/${FN}/`)).text()));
     for (const t of texts) assert.ok(t.startsWith(body), t);
     await new Promise((r) => setTimeout(r, 400)); // idle 150 ms + sweep: every instance is gone
@@ -91,14 +100,17 @@ async function driveColdStarts(version: string, n: number, body: string): Promis
   }, 240_000, 0);
 }
 
-test('a slower version 2 fires a webhook alert naming the phase; rollback resolves it', async () => {
+test('a slower version 2 fires a webhook alert naming the phase; rollback resolves it', async (t) => {
+  t.after(() => t.diagnostic(timings.join('; ')));
   const first = await admin('PUT', `/functions/${FN}`, { source: v1, filename: 'slowstart.js', limits: { concurrency: 1, maxInstances: 16 } });
   await driveColdStarts(first.version, PER_VERSION, 'v1');
   const second = await admin('PUT', `/functions/${FN}`, { source: v2, filename: 'slowstart.js', limits: { concurrency: 1, maxInstances: 16 } });
   assert.notEqual(second.version, first.version);
   await driveColdStarts(second.version, PER_VERSION, 'v2');
 
+  const t1 = Date.now();
   const firing = await eventually(async () => received.find((p) => p.status === 'firing' && p.alerts.some((a) => a.labels.function === FN)), 60_000);
+  timings.push(`firing webhook ${Date.now() - t1} ms after the cold starts were stored`);
   assert.equal(firing.version, '4');
   const alert = firing.alerts.find((a) => a.labels.function === FN)!;
   assert.equal(alert.labels.alertname, 'ColdStartRegression');
@@ -123,6 +135,8 @@ test('a slower version 2 fires a webhook alert naming the phase; rollback resolv
   const rolled = await admin('POST', `/functions/${FN}/rollback`, {});
   assert.equal(rolled.version, first.version);
   await driveColdStarts(first.version, 8, 'v1');
+  const t2 = Date.now();
   const resolved = await eventually(async () => received.find((p) => p.status === 'resolved' && p.alerts.some((a) => a.fingerprint === alert.fingerprint)), 60_000);
+  timings.push(`resolved webhook ${Date.now() - t2} ms after the rollback's cold starts were stored`);
   assert.equal(resolved.alerts.find((a) => a.fingerprint === alert.fingerprint)!.status, 'resolved');
 });

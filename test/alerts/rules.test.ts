@@ -107,4 +107,5 @@ test('bad rule files are refused, naming the file, rule and field', () => {
   bad('apiVersion: 1\ngroups: [{name: g, folder: f, rules: [{uid: r1, title: t, condition: C, data: [{refId: C, datasourceUid: __expr__, model: {type: classic_conditions}}]}]}]', /not supported by the built-in evaluator/);
   bad('apiVersion: 1\ngroups: [{name: g, folder: f, rules: [{uid: r1, title: t, condition: C, data: [{refId: C, datasourceUid: __expr__, model: {type: math, expression: "$A > 1"}}]}]}]', /refers to \$A, which is not defined/);
   bad(': : :', /not valid YAML/);
+  bad('apiVersion: 1\ngroups: [{name: g, folder: f, rules: [{uid: r1, title: t, condition: A, noDataState: Alerting, data: [{refId: A, datasourceUid: x, model: {rawSql: "SELECT 1", format: 1}}]}]}]', /rule "r1": "noDataState" must be one of NoData, OK/);
 });
