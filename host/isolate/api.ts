@@ -131,6 +131,12 @@ export interface Sandbox {
   heapStatistics(): Promise<{ usedHeapSize: number; totalHeapSize: number; externalSize: number }>;
   /** CPU time this isolate has used, nanoseconds. */
   cpuTimeNs(): bigint;
+  /**
+   * A "warm" V8 code cache of the loaded script-form function, made now: after the first invocations it also
+   * holds the functions V8 compiled lazily meanwhile, so later cold starts skip that work. Store it in place of
+   * LoadResult.cachedData. undefined for module-form loads (isolated-vm has no module code cache).
+   */
+  warmCodeCache?(): Promise<Uint8Array | undefined>;
   readonly disposed: boolean;
   /** Frees the isolate; in-flight invocations reject. Idempotent. */
   dispose(): void;

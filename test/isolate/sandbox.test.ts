@@ -178,3 +178,21 @@ test('dispose while invocations run rejects them as disposed; cpu and heap figur
   assert.equal(sandbox.disposed, true);
   // the pending interval does not keep this process alive: the test runner would time out if it did.
 });
+
+test('warmCodeCache: after an invocation the script-form cache grows and is accepted by a fresh sandbox', async () => {
+  const src = '(function (require) { function helper(s) { return s.toUpperCase() + "!"; } return { default: { fetch(request) { return new Response(helper(new URL(request.url).pathname)); } } }; })';
+  const a = await createIsotelSandbox({ memoryLimitMb: 32 });
+  const first = await a.load(src, { filename: 'w.js', format: 'script' });
+  assert.ok(first.cachedData && first.cachedData.byteLength > 0);
+  assert.equal(await bodyText(await a.invoke(req('http://fn.test/abc'), { invocationId: id() })), '/ABC!');
+  const warm = await a.warmCodeCache!();
+  assert.ok(warm && warm.byteLength > first.cachedData.byteLength, `warm ${warm?.byteLength} > cold ${first.cachedData.byteLength}`);
+  const b = await createIsotelSandbox({ memoryLimitMb: 32 });
+  const second = await b.load(src, { filename: 'w.js', format: 'script', cachedData: warm });
+  assert.equal(second.codeCacheHit, true);
+  assert.equal(await bodyText(await b.invoke(req('http://fn.test/x'), { invocationId: id() })), '/X!');
+  const c = await createIsotelSandbox({ memoryLimitMb: 32 });
+  await c.load('export default { fetch() { return new Response("m"); } }', { filename: 'm.js' });
+  assert.equal(await c.warmCodeCache!(), undefined, 'no module code cache');
+  a.dispose(); b.dispose(); c.dispose();
+});
