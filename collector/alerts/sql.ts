@@ -117,6 +117,7 @@ cs AS (
          TraceId AS trace, SpanId AS id, toFloat64(greatest(Duration, 1)) AS ns
   FROM otel_traces
   WHERE SpanName = '${SPAN.coldStart}' AND ${o.timeFilter}${fnFilter}
+    AND ResourceAttributes['${RESOURCE.faasVersion}'] != ''
 ),
 versions AS (
   SELECT function, version, max(ts) AS last_seen FROM cs GROUP BY function, version

@@ -140,3 +140,15 @@ test('window mode: the same version got slower in the last hour (no deploy) fire
   // The version comparison sees a single version: nothing to compare.
   assert.deepEqual(await ch.rows(regression('drift-0')), []);
 });
+
+test('hostile data in one function (no version, zero and huge durations) does not hide a neighbour\'s regression', async () => {
+  await ch.engine.command(`INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName, ResourceAttributes, Duration)
+    SELECT now64(9) - toIntervalSecond(number), lower(hex(cityHash64('bad', number))), lower(hex(cityHash64('bad-s', number))), 'isotel.coldstart', 'hostile-0',
+           if(number % 3 = 0, map(), map('faas.version', if(number % 3 = 1, 'x', 'y'))), [0, 18446744073709551615, 1][number % 3 + 1]
+    FROM numbers(${3 * N})`);
+  await ch.engine.command(generateColdStartsSql({ prefix: 'neighbour-', seeds: 1, perVersion: N, salt: 15, regression: { phase: 'evaluate', factor: factorFor('evaluate') * 1.5 } }));
+  const rows = await ch.rows<RegressionRow>(regression());
+  assert.equal(rows.find((r) => r.function === 'neighbour-0')?.regressed, 1);
+  const hostile = rows.find((r) => r.function === 'hostile-0');
+  assert.ok(hostile === undefined || (hostile.baseline !== '' && hostile.candidate !== ''), 'spans without a version are not a version');
+});
