@@ -6,6 +6,7 @@
  */
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { MeterProvider } from '@opentelemetry/api';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export function otlpBaseUrl(explicit: string, bind: string, otlpHttpPort: number): string {
@@ -21,7 +22,9 @@ export function createSpanExporter(baseUrl: string): SpanExporter {
   return protocol === 'http/json' ? new OTLPTraceExporterJson({ url }) : new OTLPTraceExporterProto({ url });
 }
 
-export function createSpanProcessor(exporter: SpanExporter): BatchSpanProcessor {
-  // Bounded: spans beyond maxQueueSize are dropped (and counted by the SDK), never buffered without limit.
-  return new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 500, exportTimeoutMillis: 10_000 });
+export function createSpanProcessor(exporter: SpanExporter, selfObsMeterProvider?: MeterProvider): BatchSpanProcessor {
+  // Bounded: spans beyond maxQueueSize are dropped, never buffered without limit. With a MeterProvider the SDK
+  // exports the count (otel.sdk.processor.span.processed{error.type=queue_full}); without one it logs it.
+  const options = { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 500, exportTimeoutMillis: 10_000, ...(selfObsMeterProvider ? { selfObsMeterProvider } : {}) };
+  return new BatchSpanProcessor(exporter, options as ConstructorParameters<typeof BatchSpanProcessor>[1]);
 }

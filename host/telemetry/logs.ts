@@ -4,7 +4,7 @@
  * a LoggerProvider per instance only carries that instance's Resource (the OTLP
  * encoder groups records by Resource, so `ServiceName` in otel_logs is the function).
  */
-import { ROOT_CONTEXT, TraceFlags, trace, type Context } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, trace, type Context, type MeterProvider } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import type { Resource } from '@opentelemetry/resources';
@@ -32,12 +32,14 @@ export interface LogPipelineOptions {
   readonly exporter?: LogRecordExporter;
   /** Records queued for export at most; more are dropped (counted by the SDK). */
   readonly maxQueueSize?: number;
+  /** Where the SDK reports its processor's counts, drops (queue_full) included. */
+  readonly selfObsMeterProvider?: MeterProvider;
 }
 
 export function createLogPipeline(options: LogPipelineOptions): LogPipeline {
   const exporter = options.exporter ?? new OTLPLogExporter({ url: `${options.baseUrl}/v1/logs` });
   // Bounded like the span processor: a collector that is down costs dropped records, never memory.
-  const processor = new BatchLogRecordProcessor({ exporter, maxQueueSize: options.maxQueueSize ?? 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 500, exportTimeoutMillis: 10_000 });
+  const processor = new BatchLogRecordProcessor({ exporter, maxQueueSize: options.maxQueueSize ?? 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 500, exportTimeoutMillis: 10_000, ...(options.selfObsMeterProvider ? { selfObsMeterProvider: options.selfObsMeterProvider } : {}) });
   return {
     loggerFor(resource) {
       const provider = new LoggerProvider({ resource, processors: [processor] });

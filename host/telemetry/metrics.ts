@@ -28,6 +28,8 @@ export interface DensitySource {
 }
 
 export interface HostMetrics {
+  /** The host's MeterProvider: also carries the SDK processors' self-observability (queue_full drops of the shared span and log queues). */
+  readonly meterProvider: MeterProvider;
   recordInvocation(event: InvocationEvent): void;
   observe(source: () => DensitySource): void;
   flush(): Promise<void>;
@@ -93,6 +95,7 @@ export function startHostMetrics(baseUrl: string, workerId: string): HostMetrics
         [resident, functions, heap, poolSize, rss, poolMisses, evictions, scaled],
       );
     },
+    meterProvider: provider,
     flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };

@@ -49,14 +49,14 @@ interface InvocationTelemetry {
 
 export function startWorkerTelemetry(opts: { common: Resolved<typeof commonSchema>; host: Resolved<typeof hostSchema>; workerId: string; log: Logger }): WorkerTelemetry {
   const baseUrl = otlpBaseUrl(opts.host.otlpEndpoint, opts.common.bind, opts.common.otlpHttpPort);
-  const processor = createSpanProcessor(createSpanExporter(baseUrl));
-  const propagator = new W3CTraceContextPropagator();
   const hostMetrics = startHostMetrics(baseUrl, opts.workerId);
+  const processor = createSpanProcessor(createSpanExporter(baseUrl), hostMetrics.meterProvider);
+  const propagator = new W3CTraceContextPropagator();
   const tracers = new Map<string, { provider: BasicTracerProvider; tracer: Tracer }>();
   // Author telemetry from inside the isolates (bridge.ts): spans through the same processor, logs and metrics beside it.
   const bridge = createTelemetryBridge({
     spanProcessor: processor,
-    logs: createLogPipeline({ baseUrl }),
+    logs: createLogPipeline({ baseUrl, selfObsMeterProvider: hostMetrics.meterProvider }),
     metrics: createAuthorMetrics({ baseUrl, intervalMs: Number(process.env.OTEL_METRIC_EXPORT_INTERVAL ?? 10_000), log: opts.log }),
     resourceFor: (instance) => instanceResource(instance, opts.workerId),
     log: opts.log,

@@ -119,6 +119,14 @@ test('one trace holds A\'s invocation, author and CLIENT spans and B\'s invocati
   assert.equal(hist[0]!.ServiceName, 'checkout');
   assert.equal(Number(hist[0]!.Count), 1);
   assert.equal(Number(hist[0]!.Sum), 9);
+
+  // The shared span and log queues report what they processed (and, when full, dropped) as the SDK's own metrics.
+  const selfObs = await eventually(async () => {
+    const r = await query<{ MetricName: string }>(`SELECT DISTINCT MetricName FROM otel_metrics_sum WHERE ServiceName = 'isotel-host' AND MetricName LIKE 'otel.sdk.processor.%'`);
+    const names = r.map((x) => x.MetricName);
+    return names.includes('otel.sdk.processor.span.processed') && names.includes('otel.sdk.processor.log.processed') ? names : undefined;
+  }, 20_000);
+  for (const name of ['otel.sdk.processor.span.queue.capacity', 'otel.sdk.processor.log.queue.capacity']) assert.ok(selfObs.includes(name), `${name} in ${selfObs.join(', ')}`);
 });
 
 test('a handler that throws: ERROR invocation span with an exception event (type, message, stacktrace), 500 with a JSON error', async () => {
