@@ -45,7 +45,13 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     const url = req.raw.url ?? '/';
     const end = url.indexOf('/', 1);
     const q = url.indexOf('?');
-    const name = decodeURIComponent(url.slice(1, end === -1 ? (q === -1 ? url.length : q) : q !== -1 && q < end ? q : end));
+    const segment = url.slice(1, end === -1 ? (q === -1 ? url.length : q) : q !== -1 && q < end ? q : end);
+    let name: string;
+    try {
+      name = decodeURIComponent(segment);
+    } catch {
+      return sendError(reply, new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `malformed function name in the URL: ${JSON.stringify(segment.slice(0, 100))}`));
+    }
     const fv = name ? options.registry.get(name) : undefined;
     if (!fv) {
       return sendError(reply, new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', name ? `no function named ${JSON.stringify(name)} is deployed` : 'no function in the URL: use /<function>/<path>', { details: { function: name } }));

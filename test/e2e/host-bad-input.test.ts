@@ -29,6 +29,12 @@ test('a syntax error is reported with file and line; the other functions still d
     assert.match(err, /deploy of throws failed: .*SyntaxError/);
     const good = await fetch(`${url}/good/`);
     assert.equal(await good.text(), 'good');
+    for (const path of ['/%E0%A4%A/', '/', '/..%2f..%2fetc/', '/_isotel/nope', `/${'x'.repeat(300)}/`]) {
+      const res = await fetch(`${url}${path}`);
+      assert.ok(res.status === 404 || res.status === 401, `${path} → ${res.status}`);
+      assert.match(res.headers.get('content-type') ?? '', /application\/json/, path);
+      await res.arrayBuffer();
+    }
     const broken = await fetch(`${url}/broken/`);
     assert.equal(broken.status, 404);
     const body = (await broken.json()) as { error: { code: string } };
