@@ -23,9 +23,13 @@ export async function runCommand(file: string, opts: { module: boolean }): Promi
     return 1;
   }
   let failed = false;
+  // A reader that went away (`isotel run x.js | head`) is not an error of the script: stop writing to it.
+  const closed = new Set<NodeJS.WriteStream>();
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') closed.add(stream); else throw e; });
+  const write = (stream: NodeJS.WriteStream, line: string) => { if (!closed.has(stream)) stream.write(line); };
   const sandbox = await createIsotelSandbox({
     memoryLimitMb: RUN_MEMORY_LIMIT_MB,
-    onConsole: (r) => (r.severityNumber >= 13 ? process.stderr : process.stdout).write(r.message + '\n'),
+    onConsole: (r) => write(r.severityNumber >= 13 ? process.stderr : process.stdout, r.message + '\n'),
     onUncaught: () => { failed = true; },
     // `isotel run` is the author's own machine: local servers are reachable.
     egress: { allow: ['0.0.0.0/0', '::/0'], subrequestLimit: 1_000_000 },
@@ -36,7 +40,7 @@ export async function runCommand(file: string, opts: { module: boolean }): Promi
     else await sandbox.runScript(source, name);
   } catch (e) {
     if (!(e instanceof IsotelError)) throw e;
-    process.stderr.write(`${e.message}\n`);
+    write(process.stderr, `${e.message}\n`);
     failed = true;
   } finally {
     sandbox.dispose();

@@ -36,13 +36,21 @@ const HEX = '0123456789ABCDEF';
 function pctByte(b: number): string { return '%' + HEX[b >> 4] + HEX[b & 15]; }
 /** UTF-8 percent-encode one code point (lone surrogates become U+FFFD). */
 function encodeCp(cp: number, set: EncodeSet, spaceAsPlus = false): string {
-  if (spaceAsPlus && cp === 0x20) return '+';
+  if (cp < 0x80) {
+    // hot path: ASCII needs no UTF-8 step (and no allocation)
+    if (spaceAsPlus && cp === 0x20) return '+';
+    return set(cp) ? pctByte(cp) : String.fromCharCode(cp);
+  }
   if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
   const bytes = utf8Bytes(cp);
   if (bytes.length === 1 && !set(cp)) return String.fromCharCode(cp);
   return bytes.map(pctByte).join('');
 }
 function encodeString(s: string, set: EncodeSet, spaceAsPlus = false): string {
+  // fast path: nothing to encode
+  let clean = true;
+  for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c >= 0x80 || set(c) || (spaceAsPlus && c === 0x20)) { clean = false; break; } }
+  if (clean) return s;
   let out = '';
   for (const ch of s) out += encodeCp(ch.codePointAt(0)!, set, spaceAsPlus);
   return out;
@@ -395,10 +403,13 @@ function basicParse(inputRaw: string, base: URLRecord | null, url?: URLRecord, s
   let atSignSeen = false, insideBrackets = false, passwordTokenSeen = false;
   const cps = Array.from(input, (c) => c.codePointAt(0)!);
   const EOF = -1;
+  // `special` only changes with the scheme: recomputed when it does, not per code point.
+  let specialFor = '\u0000';
+  let special = false;
   for (let p = 0; p <= cps.length; p++) {
     const c = p < cps.length ? cps[p]! : EOF;
-    const ch = c === EOF ? '' : String.fromCodePoint(c);
-    const special = isSpecialScheme(url.scheme);
+    const ch = c === EOF ? '' : c < 0x10000 ? String.fromCharCode(c) : String.fromCodePoint(c);
+    if (url.scheme !== specialFor) { specialFor = url.scheme; special = isSpecialScheme(specialFor); }
     switch (state) {
       case 'schemeStart':
         if (c !== EOF && isASCIIAlpha(c)) { buffer += ch.toLowerCase(); state = 'scheme'; }
@@ -689,8 +700,38 @@ function parseAPI(url: unknown, base?: unknown): URLRecord | Fail {
     if (!b || b === FAIL) return FAIL;
     baseRec = b;
   }
-  const r = basicParse(toUSV(url), baseRec);
+  const input = toUSV(url);
+  if (baseRec === null) { const fast = parseSimple(input); if (fast) return fast; }
+  const r = basicParse(input, baseRec);
   return !r || r === FAIL ? FAIL : r;
+}
+
+/**
+ * Fast path for the common absolute http(s) URL that the basic URL parser would return unchanged apart from
+ * lowercasing the scheme and host and dropping a default port: printable ASCII only, no credentials, a
+ * lowercase-able domain whose last label starts with a letter (so it cannot "end in a number") or a canonical
+ * dotted-quad IPv4, no dot segments, no character any percent-encode set would touch. Anything else → the parser.
+ */
+const SIMPLE = /^(https?):\/\/([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([0-9]{1,5}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(?:\?([!$%&()*+,\-./0-9:;=?@A-Z[\]\\^_a-z{|}~`]*))?(?:#([!#$%&'()*+,\-./0-9:;=?@A-Z[\]\\^_a-z{|}~]*))?$/i;
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e)(?:\.|%2e)?(?:\/|$)/i;
+const DOTTED_QUAD = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+function parseSimple(input: string): URLRecord | undefined {
+  const m = SIMPLE.exec(input);
+  if (!m) return undefined;
+  const [, rawScheme, rawHost, rawPort, path = '/', query, fragment] = m;
+  const host = rawHost!.toLowerCase();
+  const lastLabel = host.slice(host.lastIndexOf('.') + 1);
+  if (!(/^[a-z]/.test(lastLabel) && !/(^|\.)xn--/.test(host)) && !DOTTED_QUAD.test(host)) return undefined;
+  if (host.startsWith('.') || host.includes('..')) return undefined;
+  if (DOT_SEGMENT.test(path)) return undefined;
+  const scheme = rawScheme!.toLowerCase();
+  let port: number | null = null;
+  if (rawPort !== undefined) {
+    port = parseInt(rawPort, 10);
+    if (port > 65535) return undefined;
+    if (port === SPECIAL[scheme + ':']) port = null;
+  }
+  return { scheme, username: '', password: '', host, port, path: path.slice(1).split('/'), query: query ?? null, fragment: fragment ?? null };
 }
 
 export class URL {

@@ -58,6 +58,20 @@ test('URL parsing and serialization', () => conformance(String.raw`
     ['', null, null],
     ['foo', null, null],
     ['blob:https://a.example/uuid', null, 'blob:https://a.example/uuid'],
+    // the fast path for simple http(s) URLs must agree with the full parser at its edges
+    ["HTTPS://Example.COM:0443/p?x='y#z", null, 'https://example.com/p?x=%27y#z'],
+    ['http://a.example:8080/p/q?a=1&b=2#f', null, 'http://a.example:8080/p/q?a=1&b=2#f'],
+    ['http://127.0.0.1:8787/hello/x', null, 'http://127.0.0.1:8787/hello/x'],
+    ['http://127.0.0.01/', null, 'http://127.0.0.1/'],
+    ['http://example.com/%2e/x', null, 'http://example.com/x'],
+    ['http://example.com/a\`b|c', null, 'http://example.com/a%60b|c'],
+    ['http://a.b/?q=\`^{}', null, 'http://a.b/?q=\`^{}'],
+    ['http://a.b/#\`', null, 'http://a.b/#%60'],
+    ['http://foo.0x10/', null, null],
+    ['http://foo.09/', null, null],
+    ['http://example.com./', null, 'http://example.com./'],
+    ['http://xn--mnchen-3ya.de/', null, 'http://xn--mnchen-3ya.de/'],
+    ['http://example.com:65535/', null, 'http://example.com:65535/'],
   ];
   for (const [input, base, expected] of cases) test('parse ' + JSON.stringify(input) + (base ? ' against ' + base : ''), () => {
     if (expected === null) { throws(() => base ? new URL(input, base) : new URL(input), 'TypeError'); eq(URL.canParse(input, base ?? undefined), false); eq(URL.parse(input, base ?? undefined), null); }
