@@ -36,7 +36,18 @@ function sendError(reply: FastifyReply, error: IsotelError): FastifyReply {
 let requestSeq = 0;
 
 export function createGateway(options: GatewayOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, return503OnClosing: true, forceCloseConnections: false });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: false,
+    // Requests fastify refuses before routing (a malformed URL, a bad content type) still get isotel's JSON errors.
+    frameworkErrors: (error, req, reply) => {
+      const bad = new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `${error.message} (${req.method} ${String(req.url).slice(0, 200)})`);
+      const r = reply as unknown as FastifyReply;
+      void r.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(bad.toJSON()));
+    },
+  });
   app.get('/_isotel/health', async () => ({ status: 'ok', functions: options.registry.list().length }));
   if (options.admin) void app.register(options.admin, { prefix: '/_isotel' });
 

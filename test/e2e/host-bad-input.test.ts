@@ -31,9 +31,10 @@ test('a syntax error is reported with file and line; the other functions still d
     assert.equal(await good.text(), 'good');
     for (const path of ['/%E0%A4%A/', '/', '/..%2f..%2fetc/', '/_isotel/nope', `/${'x'.repeat(300)}/`]) {
       const res = await fetch(`${url}${path}`);
-      assert.ok(res.status === 404 || res.status === 401, `${path} → ${res.status}`);
+      assert.ok([400, 401, 404].includes(res.status), `${path} → ${res.status}`);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/, path);
-      await res.arrayBuffer();
+      const body = (await res.json()) as { error?: { code?: string } };
+      assert.match(String(body.error?.code), /^ISOTEL_ERR_/, `${path}: ${JSON.stringify(body)}`);
     }
     const broken = await fetch(`${url}/broken/`);
     assert.equal(broken.status, 404);
