@@ -182,12 +182,17 @@ function warmup(): void {
     h.get('accept');
     JSON.stringify(Response.json({ a: u.searchParams.get('q') }).headers.get('content-type'));
     new Request(u.href, { method: 'POST', body: text, headers: h }).headers.has('x-path');
+    // the shapes handlers use most: a record of headers, JSON bodies, URL getters
+    if (u.pathname === '/') return new Response('hello ' + u.pathname + u.hostname, { headers: { 'content-type': 'text/plain' } });
+    if (u.pathname === '/json') return Response.json({ echo: JSON.parse(text), at: new Date().toISOString() }, { status: 201 });
     return new Response(text + u.search, { status: 200, headers: h });
   };
   moduleThis = undefined;
   try {
     for (let i = 0; i < 2; i++) invoke(WARMUP_ID, 'POST', 'http://warm.up/a/b?q=1', ['content-type', 'text/plain', 'accept', '*/*'], BODY_BYTES, new Uint8Array([119, 97, 114, 109]));
-    invoke(WARMUP_ID, 'GET', 'http://warm.up/', [], BODY_NONE, null);
+    // the gateway's own URLs have an IPv4 host: compile that regexp path too
+    for (let i = 0; i < 2; i++) invoke(WARMUP_ID, 'GET', 'http://127.0.0.1:8787/', ['accept', '*/*'], BODY_NONE, null);
+    invoke(WARMUP_ID, 'POST', 'http://warm.up/json', ['content-type', 'application/json'], BODY_BYTES, new Uint8Array([123, 125]));
   } finally {
     [mode, moduleHandler, moduleThis] = saved;
   }
