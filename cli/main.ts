@@ -87,8 +87,10 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--data-dir <dir>', 'data directory holding admin-token').env('ISOTEL_DATA_DIR').default('.isotel'))
     .option('--limit <key=value...>', 'a limit, e.g. --limit memoryLimitMb=64 --limit wallMs=5000')
     .option('--env <KEY=value...>', 'an env binding for the function')
+    .option('--allow <destination...>', 'open outbound fetch() to a host, *.suffix, IP or CIDR range the default egress policy denies')
+    .option('--subrequest-limit <n>', 'most fetch() calls per invocation (default 50)')
     .option('--json', 'print results as JSON')
-    .action(async (path: string, o: { name?: string; host: string; token?: string; dataDir: string; limit?: string[]; env?: string[]; json?: boolean }) => {
+    .action(async (path: string, o: { name?: string; host: string; token?: string; dataDir: string; limit?: string[]; env?: string[]; allow?: string[]; subrequestLimit?: string; json?: boolean }) => {
       const { deployCommand } = await import('./commands/deploy.js');
       const pairs = (list: string[] | undefined, what: string): Record<string, string> | undefined => {
         if (!list) return undefined;
@@ -103,7 +105,8 @@ export async function main(argv: string[]): Promise<void> {
       const limitStrings = pairs(o.limit, '--limit');
       const limits = limitStrings && Object.fromEntries(Object.entries(limitStrings).map(([k, v]) => [k, Number(v)]));
       const env = pairs(o.env, '--env');
-      process.exitCode = await deployCommand(resolve(path), { host: o.host, token: o.token ?? '', dataDir: resolve(o.dataDir), json: o.json === true, ...(o.name ? { name: o.name } : {}), ...(limits ? { limits } : {}), ...(env ? { env } : {}) });
+      const egress = o.allow || o.subrequestLimit ? { allow: o.allow ?? [], ...(o.subrequestLimit ? { subrequestLimit: Number(o.subrequestLimit) } : {}) } : undefined;
+      process.exitCode = await deployCommand(resolve(path), { host: o.host, token: o.token ?? '', dataDir: resolve(o.dataDir), json: o.json === true, ...(o.name ? { name: o.name } : {}), ...(limits ? { limits } : {}), ...(env ? { env } : {}), ...(egress ? { egress } : {}) });
     });
 
   program

@@ -17,6 +17,7 @@ export interface DeployCommandOptions {
   readonly dataDir: string;
   readonly limits?: Record<string, number>;
   readonly env?: Record<string, string>;
+  readonly egress?: { allow: string[]; subrequestLimit?: number };
   readonly json?: boolean;
 }
 
@@ -45,7 +46,7 @@ export async function deployCommand(target: string, opts: DeployCommandOptions):
       const res = await fetch(`${opts.host.replace(/\/$/, '')}/_isotel/functions/${encodeURIComponent(name)}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ source, filename: basename(path).replace(/\.(c|m)?tsx?$/, '.js'), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.env ? { env: opts.env } : {}) }),
+        body: JSON.stringify({ source, filename: basename(path).replace(/\.(c|m)?tsx?$/, '.js'), ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.env ? { env: opts.env } : {}), ...(opts.egress ? { egress: opts.egress } : {}) }),
       }).catch((e: unknown) => {
         throw new IsotelError('ISOTEL_ERR_WORKER_UNAVAILABLE', `cannot reach the host at ${opts.host}: ${(e as Error).message} (is it running? set --host or ISOTEL_HOST)`);
       });

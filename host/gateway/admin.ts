@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { IsotelError } from '../../common/errors.js';
 import type { Deployer } from '../registry/deployer.js';
-import { validateEnv, validateLimits } from '../registry/limits.js';
+import { validateEgress, validateEnv, validateLimits } from '../registry/limits.js';
 import type { FunctionRegistry } from '../registry/registry.js';
 import type { FunctionLimits } from '../worker/protocol.js';
 import { checkBearer } from './token.js';
@@ -41,7 +41,7 @@ export function adminRoutes(options: AdminOptions) {
 
     const describe = (name: string) => {
       const fv = options.registry.get(name);
-      return fv && { name, version: fv.version, filename: fv.filename, deployedAt: fv.deployedAt, limits: fv.limits, env: Object.keys(fv.env), url: `${options.publicUrl()}/${name}/` };
+      return fv && { name, version: fv.version, filename: fv.filename, deployedAt: fv.deployedAt, limits: fv.limits, env: Object.keys(fv.env), egress: fv.egress ?? { allow: [] }, url: `${options.publicUrl()}/${name}/` };
     };
 
     app.get('/stats', async () => {
@@ -77,12 +77,13 @@ export function adminRoutes(options: AdminOptions) {
     app.put<{ Params: { name: string }; Body: unknown }>('/functions/:name', { bodyLimit: 32 * 1024 * 1024 }, async (req, reply) => {
       const body = req.body as Record<string, unknown> | undefined;
       if (!body || typeof body !== 'object') throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', 'the body must be JSON: {"source": "<ES module>", ...}');
-      for (const key of Object.keys(body)) if (!['source', 'filename', 'limits', 'env'].includes(key)) throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', `unknown field "${key}"; known: source, filename, limits, env`);
+      for (const key of Object.keys(body)) if (!['source', 'filename', 'limits', 'env', 'egress'].includes(key)) throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', `unknown field "${key}"; known: source, filename, limits, env, egress`);
       if (typeof body.source !== 'string' || body.source.length === 0) throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', '"source" must be a non-empty string holding the ES module');
       if (body.filename !== undefined && (typeof body.filename !== 'string' || !/^[\w.-]{1,128}$/.test(body.filename))) throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', '"filename" must be a plain file name like "hello.ts"');
       const limits = validateLimits(body.limits, options.defaults);
       const env = validateEnv(body.env);
-      const r = await options.deployer.deploy({ name: req.params.name, source: body.source, filename: (body.filename as string | undefined) ?? `${req.params.name}.js`, limits, env });
+      const egress = validateEgress(body.egress);
+      const r = await options.deployer.deploy({ name: req.params.name, source: body.source, filename: (body.filename as string | undefined) ?? `${req.params.name}.js`, limits, env, egress });
       return reply.code(r.changed ? 201 : 200).send({ ...r, url: `${options.publicUrl()}/${r.name}/` });
     });
 

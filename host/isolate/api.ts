@@ -34,6 +34,8 @@ export interface LoadOptions {
    * (host/registry/transpile.ts), which V8 can compile from code cache.
    */
   readonly format?: 'module' | 'script';
+  /** The function's outbound fetch() policy (replaces the one the sandbox was created with). */
+  readonly egress?: EgressPolicy | undefined;
   /** Longest the top level may run synchronously while being evaluated, ms (default 5000). */
   readonly evaluateTimeoutMs?: number;
 }

@@ -88,8 +88,8 @@ interface OutBody { iterator: AsyncIterator<Uint8Array>; close(): void }
 
 export class EgressOps {
   readonly #options: SandboxOptions;
-  readonly #rules: EgressRules;
-  readonly #limit: number;
+  #rules: EgressRules;
+  #limit: number;
   readonly #complete: (id: number, ok: boolean, value: unknown) => void;
   readonly #track: (delta: number) => void;
   readonly #counts = new Map<string, number>();
@@ -105,6 +105,12 @@ export class EgressOps {
     this.#limit = options.egress?.subrequestLimit ?? DEFAULT_SUBREQUEST_LIMIT;
     this.#complete = complete;
     this.#track = track;
+  }
+
+  /** Applies the loaded function's own policy (pooled sandboxes are made before the function is known). */
+  configure(policy: EgressPolicy | undefined): void {
+    this.#rules = new EgressRules(policy);
+    this.#limit = policy?.subrequestLimit ?? DEFAULT_SUBREQUEST_LIMIT;
   }
 
   /** One agent per sandbox, made on first use; its DNS lookup enforces the policy on resolved addresses. */

@@ -362,6 +362,7 @@ class IsolateSandbox implements Sandbox {
     if (this.#loaded) throw new IsotelError('ISOTEL_ERR_INTERNAL', 'this sandbox already has a function loaded; take a fresh one from the pool');
     this.#loaded = true;
     const file = options.filename;
+    if (options.egress) this.#egress.configure(options.egress);
     if (options.format === 'script') return this.#loadScript(source, options);
     const t0 = process.hrtime.bigint();
     // isolated-vm 5.0.4 compiles modules with kNoCompileOptions: V8 neither consumes nor reports on cached data for

@@ -14,7 +14,7 @@
  */
 import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { CreateSandbox, InvokeRequest, InvokeResponse, Sandbox, SandboxOptions } from '../isolate/api.js';
+import type { CreateSandbox, EgressPolicy, InvokeRequest, InvokeResponse, Sandbox, SandboxOptions } from '../isolate/api.js';
 import type { FunctionLimits } from '../worker/protocol.js';
 import { channels, type ColdStartPhases, type InstanceEvent, type InstanceInfo, type InvocationEvent } from './events.js';
 import type { IsolatePool } from './isolate-pool.js';
@@ -29,6 +29,7 @@ export interface DeployedVersion {
   readonly sourceMap: string | undefined;
   readonly limits: FunctionLimits;
   readonly env: Readonly<Record<string, string>>;
+  readonly egress?: EgressPolicy | undefined;
   /** V8 code cache for `source`, produced once per version. */
   cachedData: Uint8Array | undefined;
   /** Made on the first error, from sourceMap. */
@@ -165,7 +166,7 @@ export class InstanceManager {
     const { sandbox } = await this.#acquire(v.limits.memoryLimitMb);
     const deployed: DeployedVersion = { ...v, cachedData: undefined };
     try {
-      const result = await sandbox.load(v.source, { filename: v.filename, env: v.env, format: v.format });
+      const result = await sandbox.load(v.source, { filename: v.filename, env: v.env, format: v.format, egress: v.egress });
       deployed.cachedData = result.cachedData;
       this.#versions.set(v.version, { deployed, instances: [], starts: new Set(), awaitingStart: 0, waiters: [], retired: false });
       return { codeCacheBytes: result.cachedData?.byteLength ?? 0, loadMs: performance.now() - started };
@@ -372,7 +373,7 @@ export class InstanceManager {
     if (channels.poolAcquire.hasSubscribers) channels.poolAcquire.publish({ hit, fn: v.name });
     let result;
     try {
-      result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env, format: v.format });
+      result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env, format: v.format, egress: v.egress });
     } catch (e) {
       sandbox.dispose();
       // It loaded at deploy, so this is the environment (memory, a disposed isolate), not the code.

@@ -10,6 +10,7 @@ import type { WorkerProcess } from '../gateway/worker-process.js';
 import { IsotelError } from '../../common/errors.js';
 import { workerFor } from '../gateway/server.js';
 import type { FunctionLimits } from '../worker/protocol.js';
+import type { EgressConfig } from './limits.js';
 import { assertFunctionName, versionOf, type FunctionRegistry, type FunctionVersion } from './registry.js';
 import { bundleFunction, compileFunctionSource } from './transpile.js';
 
@@ -19,6 +20,7 @@ export interface DeployRequest {
   readonly filename: string;
   readonly limits?: Partial<FunctionLimits>;
   readonly env?: Record<string, string>;
+  readonly egress?: EgressConfig | undefined;
 }
 
 export interface DeployResult {
@@ -30,7 +32,7 @@ export interface DeployResult {
 }
 
 function deployMessage(fv: FunctionVersion) {
-  return { name: fv.name, version: fv.version, source: fv.source, format: fv.format ?? 'module', sourceMap: fv.sourceMap, filename: fv.filename, limits: fv.limits, env: fv.env } as const;
+  return { name: fv.name, version: fv.version, source: fv.source, format: fv.format ?? 'module', sourceMap: fv.sourceMap, filename: fv.filename, limits: fv.limits, env: fv.env, egress: fv.egress } as const;
 }
 
 /** Puts `file:line:column: Name:` in front of a deploy error's message, so a log line alone says where. */
@@ -79,9 +81,9 @@ export class Deployer {
     const compiled = await compileFunctionSource(req.source, req.filename);
     const limits: FunctionLimits = { ...this.#defaults, ...req.limits };
     const env = req.env ?? {};
-    const version = versionOf(compiled.code, limits, env);
+    const version = versionOf(compiled.code, limits, env, req.egress);
     const current = this.#registry.get(req.name);
-    const fv: FunctionVersion = { name: req.name, version, filename: req.filename, source: compiled.code, format: compiled.format, sourceMap: compiled.sourceMap, limits, env, deployedAt: new Date().toISOString() };
+    const fv: FunctionVersion = { name: req.name, version, filename: req.filename, source: compiled.code, format: compiled.format, sourceMap: compiled.sourceMap, limits, env, ...(req.egress ? { egress: req.egress } : {}), deployedAt: new Date().toISOString() };
     const { codeCacheBytes, loadMs } = await workerFor(req.name, this.#workers)
       .deploy(deployMessage(fv))
       .catch((e: unknown) => {
@@ -92,7 +94,7 @@ export class Deployer {
   }
 
   /** Deploys a function from disk, bundling its imports. */
-  async deployFile(name: string, path: string, options: Pick<DeployRequest, 'limits' | 'env'> = {}): Promise<DeployResult> {
+  async deployFile(name: string, path: string, options: Pick<DeployRequest, 'limits' | 'env' | 'egress'> = {}): Promise<DeployResult> {
     assertFunctionName(name);
     const source = await bundleFunction(path);
     return this.deploy({ name, source, filename: basename(path).replace(/\.(c|m)?tsx?$/, '.js'), ...options });

@@ -30,6 +30,27 @@ export function validateLimits(input: unknown, defaults: FunctionLimits): Functi
   return out as unknown as FunctionLimits;
 }
 
+export interface EgressConfig {
+  /** Destinations opened beyond the default policy: hostnames, `*.suffix`, IPs, CIDR ranges. */
+  readonly allow: readonly string[];
+  readonly subrequestLimit?: number;
+}
+
+export function validateEgress(input: unknown): EgressConfig | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (typeof input !== 'object' || Array.isArray(input)) throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', '"egress" must be an object like {"allow": ["api.internal", "10.0.0.0/8"], "subrequestLimit": 50}');
+  const o = input as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (key !== 'allow' && key !== 'subrequestLimit') throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', `unknown field "egress.${key}"; known: allow, subrequestLimit`);
+  const allow = o.allow ?? [];
+  if (!Array.isArray(allow) || allow.some((a) => typeof a !== 'string' || a.length === 0 || a.length > 253 || /\s/.test(a))) {
+    throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', '"egress.allow" must be a list of hostnames, *.suffix patterns, IP addresses or CIDR ranges');
+  }
+  if (o.subrequestLimit !== undefined && (typeof o.subrequestLimit !== 'number' || !Number.isInteger(o.subrequestLimit) || o.subrequestLimit < 0 || o.subrequestLimit > 10_000)) {
+    throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', '"egress.subrequestLimit" must be an integer in [0, 10000]');
+  }
+  return { allow: allow as string[], ...(o.subrequestLimit !== undefined ? { subrequestLimit: o.subrequestLimit as number } : {}) };
+}
+
 export function validateEnv(input: unknown): Record<string, string> {
   if (input === undefined || input === null) return {};
   if (typeof input !== 'object' || Array.isArray(input)) throw new IsotelError('ISOTEL_ERR_DEPLOY_BAD_REQUEST', '"env" must be an object of string values');

@@ -11,6 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { IsotelError } from '../../common/errors.js';
 import type { FunctionLimits } from '../worker/protocol.js';
+import type { EgressConfig } from './limits.js';
 import type { FunctionFormat } from './transpile.js';
 
 export const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -27,6 +28,8 @@ export interface FunctionVersion {
   readonly sourceMap: string | undefined;
   readonly limits: FunctionLimits;
   readonly env: Readonly<Record<string, string>>;
+  /** Outbound fetch() policy beyond the default (absent: the default). */
+  readonly egress?: EgressConfig | undefined;
   readonly deployedAt: string;
 }
 
@@ -36,9 +39,10 @@ export function assertFunctionName(name: string): void {
   }
 }
 
-export function versionOf(source: string, limits: FunctionLimits, env: Readonly<Record<string, string>>): string {
+export function versionOf(source: string, limits: FunctionLimits, env: Readonly<Record<string, string>>, egress?: EgressConfig): string {
   const h = createHash('sha256');
   h.update(source).update('\0').update(JSON.stringify(limits)).update('\0').update(JSON.stringify(Object.entries(env).sort()));
+  if (egress) h.update('\0').update(JSON.stringify(egress));
   return h.digest('hex').slice(0, 12);
 }
 

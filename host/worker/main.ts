@@ -220,7 +220,7 @@ function onMessage(m: GatewayMessage): void {
       void pullResponse(m.id);
       break;
     case 'deploy':
-      instances.deploy({ name: m.name, version: m.version, source: m.source, format: m.format, sourceMap: m.sourceMap, filename: m.filename, limits: m.limits, env: m.env }).then(
+      instances.deploy({ name: m.name, version: m.version, source: m.source, format: m.format, sourceMap: m.sourceMap, filename: m.filename, limits: m.limits, env: m.env, egress: m.egress }).then(
         (r) => send({ t: 'deploy-result', seq: m.seq, ok: true, ...r }),
         (e: unknown) => send({ t: 'deploy-result', seq: m.seq, ok: false, error: serialize(e) }),
       );

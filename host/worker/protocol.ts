@@ -29,7 +29,7 @@ export interface FunctionLimits {
 }
 
 export type GatewayMessage =
-  | { t: 'deploy'; seq: number; name: string; version: string; source: string; format: 'script' | 'module'; sourceMap: string | undefined; filename: string; limits: FunctionLimits; env: Record<string, string> }
+  | { t: 'deploy'; seq: number; name: string; version: string; source: string; format: 'script' | 'module'; sourceMap: string | undefined; filename: string; limits: FunctionLimits; env: Record<string, string>; egress?: { allow: readonly string[]; subrequestLimit?: number } | undefined }
   | { t: 'undeploy'; name: string; version: string }
   | { t: 'req'; id: number; fn: string; version: string; method: string; url: string; headers: HeaderList; body: Uint8Array | null; streaming: boolean; startUnixNano: string; maxResponseBytes: number }
   | { t: 'req-chunk'; id: number; chunk: Uint8Array }

@@ -11,7 +11,7 @@ import { tempDir } from './processes.js';
 export interface TestHost extends HostHandle {
   readonly dataDir: string;
   readonly token: string;
-  deploy(name: string, source: string, extra?: { limits?: Record<string, number>; env?: Record<string, string>; filename?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
+  deploy(name: string, source: string, extra?: { limits?: Record<string, number>; env?: Record<string, string>; filename?: string; egress?: unknown }): Promise<{ status: number; body: Record<string, unknown> }>;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   get(path: string, init?: RequestInit): Promise<Response>;
 }
@@ -33,7 +33,7 @@ export async function startTestHost(env: Record<string, string> = {}, dataDir = 
     dataDir,
     token,
     admin,
-    deploy: (name: string, source: string, extra: { limits?: Record<string, number>; env?: Record<string, string>; filename?: string } = {}) => admin('PUT', `/functions/${name}`, { source, ...extra }),
+    deploy: (name: string, source: string, extra: { limits?: Record<string, number>; env?: Record<string, string>; filename?: string; egress?: unknown } = {}) => admin('PUT', `/functions/${name}`, { source, ...extra }),
     get: (path: string, init?: RequestInit) => fetch(`${handle.url}${path}`, init),
   }) as TestHost;
 }
