@@ -34,6 +34,8 @@ export interface DeployedVersion {
   cachedData: Uint8Array | undefined;
   /** Made on the first error, from sourceMap. */
   mapper?: SourceMapper | undefined;
+  /** The code cache was re-made after a first invocation, with the functions it compiled lazily. */
+  warmCache?: boolean;
 }
 
 /** The error with its locations and stack mapped back to the author's sources. */
@@ -267,6 +269,7 @@ export class InstanceManager {
         event.status ??= error.status;
       }
       if (channels.invokeEnd.hasSubscribers) channels.invokeEnd.publish(event);
+      if (!error && !state.deployed.warmCache && state.deployed.format === 'script' && instance.sandbox.warmCodeCache) this.#warmCache(state.deployed, instance);
       if (instance.sandbox.disposed || instance.state === 'disposed') this.#remove(state, instance, 'error');
       else if (instance.state === 'draining' && instance.inflight === 0) this.#remove(state, instance, 'undeployed');
       state.waiters.shift()?.();
@@ -395,6 +398,27 @@ export class InstanceManager {
       instance,
       phases: { acquire: [acquireStart, acquireEnd], compile: [acquireEnd, compileEnd], evaluate: [compileEnd, evaluateEnd], codeCacheHit: result.codeCacheHit, poolHit: hit },
     };
+  }
+
+  /**
+   * After a version's first successful invocation, re-make its code cache in the
+   * background: it then holds the handler and everything it compiled lazily, so later
+   * cold starts skip that compilation too.
+   */
+  #warmCache(v: DeployedVersion, instance: Instance): void {
+    v.warmCache = true;
+    setImmediate(() => {
+      if (instance.sandbox.disposed) {
+        v.warmCache = false;
+        return;
+      }
+      instance.sandbox.warmCodeCache!().then(
+        (cache) => {
+          if (cache) v.cachedData = cache;
+        },
+        () => (v.warmCache = false),
+      );
+    });
   }
 
   /** Gives back a reserved slot that no invocation used. */
