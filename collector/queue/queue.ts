@@ -318,11 +318,13 @@ export class DurableQueue {
       const { table, waitMs } = this.due(Date.now());
       if (!table) {
         if (this.closing && !this.committing && this.pending.size === 0) return;
+        let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           // A finite wait means rows are queued: keep the process alive until they are inserted.
-          if (Number.isFinite(waitMs)) setTimeout(resolve, waitMs);
+          if (Number.isFinite(waitMs)) timer = setTimeout(resolve, waitMs);
         });
+        clearTimeout(timer); // woken early: do not leave the timer holding the process
         this.wake = undefined;
         continue;
       }

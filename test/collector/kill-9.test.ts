@@ -67,8 +67,14 @@ test('kill -9 mid-ingest loses nothing acknowledged and duplicates nothing', { t
       else if (status === 200) acked.add(id); // answered before the kill took effect
     }
   });
-  // Let batches be inserted and others be in flight, then kill without warning.
-  await new Promise((r) => setTimeout(r, 2500));
+  // Kill without warning once batches have been inserted and more are queued and in flight.
+  for (let i = 0; i < 600; i++) {
+    const m = await (await fetch(`http://127.0.0.1:${first.ports.viewer}/metrics`)).text().catch(() => '');
+    const inserted = Number(/isotel_collector_inserted_rows_total\{table="otel_traces"\} (\d+)/.exec(m)?.[1] ?? 0);
+    if (inserted > 0 && acked.size >= 20) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 300));
   first.child.kill('SIGKILL');
   killed = true;
   await new Promise((r) => first.child.once('exit', r));
