@@ -106,6 +106,25 @@ export function loadDashboards(dir = DASHBOARD_DIR): Dashboard[] {
     .map((f) => parseDashboard(f, readFileSync(join(dir, f), 'utf8')));
 }
 
+/** Like loadDashboards, but a broken file is reported instead of hiding every other dashboard (the viewer's view). */
+export function loadDashboardsTolerant(dir = DASHBOARD_DIR): { dashboards: Dashboard[]; errors: { file: string; code: string; message: string }[] } {
+  const dashboards: Dashboard[] = [];
+  const errors: { file: string; code: string; message: string }[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    try {
+      dashboards.push(parseDashboard(f, readFileSync(join(dir, f), 'utf8')));
+    } catch (e) {
+      errors.push({ file: f, code: (e as { code?: string }).code ?? 'ISOTEL_ERR_DASHBOARD_INVALID', message: (e as Error).message });
+    }
+  }
+  const seen = new Set<string>();
+  for (const d of dashboards) {
+    if (seen.has(d.uid)) errors.push({ file: d.file, code: 'ISOTEL_ERR_DASHBOARD_INVALID', message: `dashboards/${d.file}: uid ${d.uid} is used by another file` });
+    seen.add(d.uid);
+  }
+  return { dashboards, errors };
+}
+
 // --- running queries --------------------------------------------------------------
 
 /** What the viewer needs from the collector: run one read-only SQL statement. */

@@ -6,7 +6,7 @@
  *
  *   GET  /                                   → /viewer/
  *   GET  /viewer/…                           the app (index.html, app/*.js, styles, vendor/echarts)
- *   GET  /api/dashboards                     [{uid, title, description, tags}]
+ *   GET  /api/dashboards                     {dashboards: [{uid, title, description, tags}], errors: [{file, code, message}]}
  *   GET  /api/dashboards/:uid                the dashboard JSON (as Grafana imports it)
  *   POST /api/dashboards/:uid/variables      {from, to, vars} → resolved variables
  *   POST /api/dashboards/:uid/panels/:id     {from, to, vars, maxDataPoints} → {intervalMs, frames}
@@ -23,7 +23,7 @@ import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IsotelError } from '../../common/errors.js';
 import { ATTR, RESOURCE } from '../../sdk/protocol/names.js';
-import { allPanels, createRunner, loadDashboards, resolveVariables, runPanel, variableValues, type Dashboard, type QueryFn, type Runner } from './dashboards.js';
+import { allPanels, createRunner, DASHBOARD_DIR, loadDashboardsTolerant, resolveVariables, runPanel, variableValues, type Dashboard, type QueryFn, type Runner } from './dashboards.js';
 import { MacroError, parseTime, sqlQuote, type TimeRange, type VariableValue } from './macros.js';
 
 /** What the collector hands each plugin (collector/query/api.ts ViewerContext). */
@@ -124,8 +124,8 @@ function rowsOf(r: { meta: { name: string }[]; data: unknown[] }): Record<string
   return r.data.map((row) => (Array.isArray(row) ? Object.fromEntries(r.meta.map((m, i) => [m.name, row[i]])) : (row as Record<string, unknown>)));
 }
 
-function findDashboard(uid: string): Dashboard {
-  const d = loadDashboards().find((x) => x.uid === uid);
+function findDashboard(dir: string, uid: string): Dashboard {
+  const d = loadDashboardsTolerant(dir).dashboards.find((x) => x.uid === uid);
   if (!d) throw new IsotelError('ISOTEL_ERR_DASHBOARD_NOT_FOUND', `no dashboard with uid ${JSON.stringify(uid)}`);
   return d;
 }
@@ -198,7 +198,8 @@ function runnerFor(ctx: ViewerQueryContext, cache: WeakMap<object, Runner>): Run
  * The viewer plugin. Register it on the collector's viewer port:
  *   handle.registerViewerPlugin(createViewerPlugin())
  */
-export function createViewerPlugin(): ViewerRequestHandler {
+export function createViewerPlugin(options: { dashboardDir?: string } = {}): ViewerRequestHandler {
+  const dir = options.dashboardDir ?? DASHBOARD_DIR;
   const runners = new WeakMap<object, Runner>();
   return async (req, res, ctx) => {
     const url = new URL(req.url ?? '/', 'http://viewer');
@@ -214,7 +215,7 @@ export function createViewerPlugin(): ViewerRequestHandler {
       if (!path.startsWith('/api/dashboards') && !path.startsWith('/api/traces') && path !== '/api/tail') return false;
       const runner = runnerFor(ctx, runners);
       const body = method === 'POST' ? await readBody(req) : {};
-      const result = await route(method, path, url.searchParams, body, runner, ctx);
+      const result = await route(method, path, url.searchParams, body, runner, ctx, dir);
       if (result === undefined) return false;
       sendJson(res, 200, result);
     } catch (e) {
@@ -251,11 +252,15 @@ function serveStatic(path: string, res: ServerResponse): boolean {
   return true;
 }
 
-async function route(method: string, path: string, qs: URLSearchParams, body: Record<string, unknown>, runner: Runner, ctx: ViewerQueryContext): Promise<unknown> {
+async function route(method: string, path: string, qs: URLSearchParams, body: Record<string, unknown>, runner: Runner, ctx: ViewerQueryContext, dir: string): Promise<unknown> {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent); // ['api', 'dashboards', uid, ...]
   if (parts[1] === 'dashboards') {
-    if (parts.length === 2 && method === 'GET') return loadDashboards().map((d) => ({ uid: d.uid, title: d.title, description: d.description ?? '', tags: d.tags ?? [], file: d.file }));
-    const d = findDashboard(parts[2] ?? '');
+    if (parts.length === 2 && method === 'GET') {
+      // A broken file is listed as an error; the other dashboards keep working.
+      const { dashboards, errors } = loadDashboardsTolerant(dir);
+      return { dashboards: dashboards.map((d) => ({ uid: d.uid, title: d.title, description: d.description ?? '', tags: d.tags ?? [], file: d.file })), errors };
+    }
+    const d = findDashboard(dir, parts[2] ?? '');
     if (parts.length === 3 && method === 'GET') {
       const { file: _file, ...json } = d;
       return json;

@@ -17,7 +17,8 @@ async function call(path: string, body?: unknown): Promise<{ status: number; jso
 test('dashboards are listed and served as the Grafana JSON', async () => {
   const list = await call('/api/dashboards');
   assert.equal(list.status, 200);
-  assert.deepEqual(list.json.map((d: { uid: string }) => d.uid).sort(), ['isotel-fleet-density', 'isotel-function-detail', 'isotel-latency']);
+  assert.deepEqual(list.json.dashboards.map((d: { uid: string }) => d.uid).sort(), ['isotel-fleet-density', 'isotel-function-detail', 'isotel-latency']);
+  assert.deepEqual(list.json.errors, []);
   const d = await call('/api/dashboards/isotel-latency');
   assert.equal(d.json.templating.list[0].type, 'datasource');
   const html = await fetch(fx.url + '/viewer/');
@@ -74,4 +75,33 @@ test('traces: list, one trace with its spans and logs', async () => {
   assert.ok(one.json.spans.length >= 1);
   assert.equal(one.json.spans[0].parent_span_id, '');
   assert.equal(one.json.spans[0].resource['faas.name'], 'checkout');
+});
+
+test('a broken dashboard file is reported, and the other dashboards keep working', async () => {
+  const { mkdtempSync, writeFileSync, copyFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { ViewerServer } = await import('../../collector/query/api.js');
+  const { runReadOnly } = await import('../../collector/query/readonly.js');
+  const { createLogger } = await import('../../common/log.js');
+  const { createViewerPlugin } = await import('../../dashboards/viewer/server.js');
+  const { DASHBOARD_DIR } = await import('../../dashboards/viewer/dashboards.js');
+  const dir = mkdtempSync(join(tmpdir(), 'isotel-dash-broken-'));
+  copyFileSync(join(DASHBOARD_DIR, 'latency.json'), join(dir, 'latency.json'));
+  writeFileSync(join(dir, 'broken.json'), '{"uid": "x", "title": "broken", "panels": [ {');
+  const server = new ViewerServer({ query: (sql, format = 'JSONEachRow') => runReadOnly(fx.loaded.engine, sql, format, { timeoutMs: 30_000, maxRows: 10_000 }) }, () => '', createLogger('t', 'warn'));
+  server.register(createViewerPlugin({ dashboardDir: dir }));
+  const port = await server.listen('127.0.0.1', 0);
+  try {
+    const list = (await (await fetch(`http://127.0.0.1:${port}/api/dashboards`)).json()) as { dashboards: { uid: string }[]; errors: { file: string; code: string; message: string }[] };
+    assert.deepEqual(list.dashboards.map((d) => d.uid), ['isotel-latency']);
+    assert.equal(list.errors.length, 1);
+    assert.equal(list.errors[0]!.code, 'ISOTEL_ERR_DASHBOARD_INVALID');
+    assert.match(list.errors[0]!.message, /broken\.json: not valid JSON/);
+    const panel = await fetch(`http://127.0.0.1:${port}/api/dashboards/isotel-latency/panels/3`, { method: 'POST', body: '{}' });
+    assert.equal(panel.status, 200);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -119,7 +119,7 @@ export interface RangeVars {
 }
 
 export const api = {
-  dashboards: () => call<DashboardSummary[]>('/api/dashboards'),
+  dashboards: () => call<{ dashboards: DashboardSummary[]; errors: { file: string; code: string; message: string }[] }>('/api/dashboards'),
   dashboard: (uid: string) => call<Dashboard>(`/api/dashboards/${encodeURIComponent(uid)}`),
   variables: (uid: string, b: RangeVars) => call<{ variables: ResolvedVariable[] }>(`/api/dashboards/${encodeURIComponent(uid)}/variables`, b),
   panel: (uid: string, id: number, b: RangeVars & { maxDataPoints: number }, signal?: AbortSignal) => call<{ intervalMs: number; frames: Frame[]; range: { from: number; to: number } }>(`/api/dashboards/${encodeURIComponent(uid)}/panels/${id}`, b, signal),

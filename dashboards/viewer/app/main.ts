@@ -291,7 +291,10 @@ async function render(refreshOnly = false): Promise<void> {
 async function start(): Promise<void> {
   wireTopBar();
   try {
-    summaries = await api.dashboards();
+    const list = await api.dashboards();
+    summaries = list.dashboards;
+    // A broken dashboard file is shown, not fatal: the others still load.
+    if (list.errors.length) document.body.prepend(h('div', { className: 'banner' }, ...list.errors.map((e) => h('div', { textContent: `${e.code}: ${e.message}` }))));
   } catch (e) {
     $('#main').replaceChildren(h('div', { className: 'panel-error', textContent: `Cannot reach the viewer API: ${(e as Error).message}` }));
     return;
