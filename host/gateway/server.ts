@@ -110,13 +110,33 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
       });
       worker.requests.set(id, {
         onHead: (m: Extract<WorkerMessage, { t: 'res-head' }>) => {
-          reply.code(m.status);
-          for (const [k, v] of m.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) reply.header(k, v);
           if (!m.streaming) {
+            // The common case, written straight to the socket: fastify's reply pipeline
+            // (hooks, serialisers) has nothing to add to a response the function built.
             finish();
-            resolve(reply.send(m.body === null ? undefined : Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength)));
+            const body = m.body === null ? undefined : Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
+            const flat: string[] = [];
+            let hasLength = false;
+            for (const [k, v] of m.headers) {
+              const lower = k.toLowerCase();
+              if (HOP_BY_HOP.has(lower)) continue;
+              if (lower === 'content-length') hasLength = true;
+              flat.push(k, v);
+            }
+            if (!hasLength) flat.push('content-length', String(body?.length ?? 0));
+            reply.hijack();
+            try {
+              reply.raw.writeHead(m.status, m.statusText || undefined, flat);
+            } catch (e) {
+              resolve(sendError(reply, new IsotelError('ISOTEL_ERR_HANDLER_BAD_RESPONSE', `the function's response cannot be sent: ${(e as Error).message}`)));
+              return;
+            }
+            reply.raw.end(req.method === 'HEAD' ? undefined : body);
+            resolve(reply);
             return;
           }
+          reply.code(m.status);
+          for (const [k, v] of m.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) reply.header(k, v);
           // Pull-driven: Node asks for more only when the socket can take it.
           stream = new Readable({ read: () => void worker.send({ t: 'res-pull', id }) });
           resolve(reply.send(stream));

@@ -9,7 +9,7 @@ import type { Attributes, Meter } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { hrToUnixNano } from '../../common/time.js';
 import { METRIC, RESOURCE } from '../../sdk/protocol/names.js';
 import type { InvocationEvent } from '../pool/events.js';
@@ -73,6 +73,7 @@ export function startHostMetrics(baseUrl: string, workerId: string): HostMetrics
       const heap = meter.createObservableGauge(METRIC.instanceHeap, { unit: 'By', description: 'Isolate heap of resident instances, per function' });
       const poolSize = meter.createObservableGauge(METRIC.poolSize, { unit: '{isolate}', description: 'Pre-initialised isolates ready' });
       const rss = meter.createObservableGauge(METRIC.hostRss, { unit: 'By', description: 'Resident set size of the worker process' });
+      const cpus = meter.createObservableGauge(METRIC.hostCpus, { unit: '{cpu}', description: 'CPUs available to the host (for functions per core)' });
       const poolMisses = meter.createObservableCounter(METRIC.poolMisses, { unit: '{miss}' });
       const evictions = meter.createObservableCounter(METRIC.evictions, { unit: '{instance}' });
       const scaled = meter.createObservableCounter(METRIC.scaleToZero, { unit: '{instance}' });
@@ -88,11 +89,12 @@ export function startHostMetrics(baseUrl: string, workerId: string): HostMetrics
           r.observe(functions, byFn.size);
           r.observe(poolSize, s.poolSize);
           r.observe(rss, process.memoryUsage.rss());
+          r.observe(cpus, availableParallelism());
           r.observe(poolMisses, s.poolMisses);
           r.observe(evictions, s.evictions);
           r.observe(scaled, s.scaledToZero);
         },
-        [resident, functions, heap, poolSize, rss, poolMisses, evictions, scaled],
+        [resident, functions, heap, poolSize, rss, cpus, poolMisses, evictions, scaled],
       );
     },
     meterProvider: provider,
