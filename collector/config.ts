@@ -7,6 +7,7 @@ import { commonSchema } from '../common/settings.js';
 
 export const collectorSchema = defineSchema('collector', {
   maxBodyBytes: setting('ISOTEL_COLLECTOR_MAX_BODY_BYTES', 16 * 1024 * 1024, 'Largest OTLP request body accepted, in bytes, compressed and decompressed alike (413 above it).', parse.int(1024, 1024 * 1024 * 1024)),
+  queueFsync: setting('ISOTEL_COLLECTOR_QUEUE_FSYNC', false, 'fsync each queue commit (and directory) before acknowledging: acknowledged data then survives power loss, not only a crash or kill -9 of the collector, at the cost of ack latency under disk load.', parse.bool),
   commitDelayMs: setting('ISOTEL_COLLECTOR_COMMIT_DELAY_MS', 10, 'Group-commit window in ms: requests arriving within it share one fsync of the durable queue before they are acknowledged.', parse.int(0, 1000)),
   batchRows: setting('ISOTEL_COLLECTOR_BATCH_ROWS', 100_000, 'Rows per ClickHouse insert: an insert starts once this many rows of one table are queued.', parse.int(1, 10_000_000)),
   batchDelayMs: setting('ISOTEL_COLLECTOR_BATCH_DELAY_MS', 1000, 'Longest time in ms a queued row waits before it is inserted, even if the batch is not full.', parse.int(1, 600_000)),

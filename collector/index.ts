@@ -56,6 +56,7 @@ export async function startCollector(opts: { config: CollectorConfig; log?: Logg
     const queue = new DurableQueue(
       {
         dir: join(c.dataDir, 'queue'),
+        fsync: c.queueFsync,
         commitDelayMs: c.commitDelayMs,
         batchRows: c.batchRows,
         batchDelayMs: c.batchDelayMs,

@@ -3,9 +3,10 @@
  * segment files that the engine reads directly (`INSERT … SELECT FROM file(…)`), or
  * that are streamed to a server as `FORMAT RowBinary`. One write, no re-encoding.
  *
- *   append ──▶ pending (memory, bounded) ──group commit──▶ <table>/<seq>.rb (fsync'd)
- *        ◀── resolved only after the fsync: acknowledged data survives kill -9
- *   inserter ──▶ batch manifest (fsync'd) ──▶ INSERT with a dedup token ──▶ unlink
+ *   append ──▶ pending (memory, bounded) ──group commit──▶ <table>/<seq>.rb (written, renamed)
+ *        ◀── resolved only after the write: acknowledged data survives kill -9
+ *            (and power loss with ISOTEL_COLLECTOR_QUEUE_FSYNC, which fsyncs first)
+ *   inserter ──▶ batch manifest ──▶ INSERT with a dedup token ──▶ unlink
  *
  * A batch's segment list and token are fixed in its manifest before the insert, so a
  * crash between insert and unlink replays the same token and ClickHouse drops the
@@ -23,6 +24,8 @@ import { isTableName, TABLES, type TableName } from '../rows/tables.js';
 
 export interface QueueOptions {
   dir: string;
+  /** fsync segments, manifests and their directories (power-loss durability); off: a crash or kill -9 of the process loses nothing written. */
+  fsync: boolean;
   commitDelayMs: number;
   batchRows: number;
   batchDelayMs: number;
@@ -258,7 +261,7 @@ export class DurableQueue {
           const fh = await open(tmp, 'w');
           try {
             await fh.writev(p.bufs);
-            await fh.datasync();
+            if (this.o.fsync) await fh.datasync();
           } finally {
             await fh.close();
           }
@@ -266,8 +269,9 @@ export class DurableQueue {
           written.push({ t, seg: { seq, file, rows: p.rows, bytes: p.bytes, at: now } });
         }),
       );
-      // The renames are durable once their directories are synced.
-      await Promise.all(written.map(({ t }) => syncDir(this.tableDir(t))));
+      // Written (and renamed) data is the kernel's once the calls return: it survives a
+      // crash or kill -9 of this process. Power loss needs the fsyncs (opt-in).
+      if (this.o.fsync) await Promise.all(written.map(({ t }) => syncDir(this.tableDir(t))));
       for (const { t, seg } of written.sort((a, b) => a.seg.seq - b.seg.seq)) {
         this.ready.get(t)!.push(seg);
         this.queuedBytes += seg.bytes;
@@ -340,11 +344,13 @@ export class DurableQueue {
       const path = join(this.o.dir, `batch-${table}-${this.epoch}-${take[0]!.seq}.json`);
       try {
         await writeFile(`${path}.tmp`, JSON.stringify(m));
-        const fh = await open(`${path}.tmp`, 'r');
-        await fh.datasync();
-        await fh.close();
+        if (this.o.fsync) {
+          const fh = await open(`${path}.tmp`, 'r');
+          await fh.datasync();
+          await fh.close();
+        }
         await rename(`${path}.tmp`, path);
-        await syncDir(this.o.dir);
+        if (this.o.fsync) await syncDir(this.o.dir);
       } catch (e) {
         this.log.error('writing a batch manifest failed; retrying', { error: e as Error });
         segs.unshift(...take);

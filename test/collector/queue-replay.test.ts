@@ -31,7 +31,7 @@ function request(n: number, tag: string) {
   return mapRequest('traces', decodeJson('traces', JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'fn-replay' } }] }, scopeSpans: [{ spans }] }] })), 4096);
 }
 
-const opts = (dir: string) => ({ dir, commitDelayMs: 0, batchRows: 1_000_000, batchDelayMs: 10, maxPendingBytes: 64 << 20, maxQueueBytes: 1 << 30, insertRetryMaxMs: 50 });
+const opts = (dir: string) => ({ dir, fsync: true, commitDelayMs: 0, batchRows: 1_000_000, batchDelayMs: 10, maxPendingBytes: 64 << 20, maxQueueBytes: 1 << 30, insertRetryMaxMs: 50 });
 
 async function count(engine: Engine, sql: string): Promise<number> {
   const r = await engine.readQuery(sql, { timeoutMs: 5000, maxRows: 10, compact: true, wrap: true });
