@@ -22,7 +22,7 @@ if (mode === 'collector') {
     if (m.t === 'close') void c.close().then(() => process.exit(0));
   });
 } else if (mode === 'ceiling') {
-  const engine = await Engine.open({ dataDir: dataDir!, clickhouseUrl: '', clickhouseUser: 'default', clickhousePassword: '', clickhouseDatabase: 'default', ttlDays: 0 }, createLogger('bench', 'warn'));
+  const engine = await Engine.open({ dataDir: dataDir!, clickhouseUrl: '', clickhouseUser: 'default', clickhousePassword: '', clickhouseDatabase: 'default', ttlDays: 0, indexOnInsert: process.env.ISOTEL_COLLECTOR_INDEX_ON_INSERT === 'true' }, createLogger('bench', 'warn'));
   await engine.migrate(0);
   const rows = Number(process.env.BENCH_ROWS_PER_FILE);
   const started = performance.now();
