@@ -12,6 +12,7 @@
  * timeout covers only synchronous execution): a breach ends that invocation with a
  * clear error, and disposes the isolate when it is still spinning.
  */
+import { readFileSync } from 'node:fs';
 import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { CreateSandbox, EgressPolicy, InvokeRequest, InvokeResponse, Sandbox, SandboxOptions } from '../isolate/api.js';
@@ -114,6 +115,22 @@ export interface InstanceManagerOptions {
 }
 
 const MAX_WAITERS = 1000;
+
+/**
+ * Every isolate maps ~19 memory regions and Linux allows vm.max_map_count (65,530 by
+ * default) per process: past ~3,400 isolates V8 cannot map memory and the whole
+ * worker dies. Keep well below it (room for Node itself), evicting idle instances.
+ */
+const MAX_MAP_COUNT = readMaxMapCount();
+const MAX_ISOLATES = Math.max(64, Math.floor((MAX_MAP_COUNT - 6000) / 20));
+
+function readMaxMapCount(): number {
+  try {
+    return Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim()) || 65530;
+  } catch {
+    return 65530;
+  }
+}
 let instanceSeq = 0;
 
 export class InstanceManager {
@@ -428,18 +445,26 @@ export class InstanceManager {
     state.waiters.shift()?.();
   }
 
-  /** Evicts least recently used idle instances until `extra` more bytes fit in the budget. */
+  /**
+   * Evicts least recently used idle instances until `extra` more bytes fit in the
+   * memory budget and one more isolate fits under the process's isolate cap.
+   */
   #makeRoom(extra: number): void {
     let total = 0;
     for (const i of this.#lru.keys()) total += i.heapBytes;
     // An instance not yet sampled counts as 1 MiB, its typical idle heap.
     const estimate = Math.min(extra, 1024 * 1024);
+    let count = this.#lru.size + this.#o.pool.size;
     for (const i of this.#lru.keys()) {
-      if (total + estimate <= this.#o.memoryBudgetBytes) break;
+      if (total + estimate <= this.#o.memoryBudgetBytes && count < MAX_ISOLATES) break;
       if (i.inflight > 0) continue;
       total -= i.heapBytes;
+      count--;
       this.evictions++;
       this.#removeAnywhere(i, 'evicted');
+    }
+    if (count >= MAX_ISOLATES) {
+      throw new IsotelError('ISOTEL_ERR_FUNCTION_OVERLOADED', `this worker process holds ${count} isolates, its limit (vm.max_map_count ${MAX_MAP_COUNT} allows ~${MAX_ISOLATES}), and none is idle: add worker processes (ISOTEL_WORKERS) or raise vm.max_map_count`);
     }
   }
 
