@@ -386,12 +386,7 @@ class IsolateSandbox implements Sandbox {
       await mod.instantiate(this.#context, (spec) => this.#builtinModule(spec));
       await mod.evaluate({ timeout: evaluateTimeoutMs });
     } catch (e) {
-      if (this.disposed) throw this.#disposedError();
-      if (e instanceof IsotelError) throw e;
-      if (/timed out/i.test(String((e as Error)?.message))) {
-        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${evaluateTimeoutMs} ms`, { details: { file, timeoutMs: evaluateTimeoutMs } });
-      }
-      throw this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
+      throw this.#evaluateError(e, file, evaluateTimeoutMs);
     }
     const env = JSON.stringify(options.env ?? {});
     const mode = (await this.#entry.get('attach')!.apply(undefined, [mod.namespace.derefInto(), env], { result: { copy: true } })) as string;
@@ -440,12 +435,7 @@ class IsolateSandbox implements Sandbox {
       factory.release();
       script.release();
     } catch (e) {
-      if (this.disposed) throw this.#disposedError();
-      if (e instanceof IsotelError) throw e;
-      if (/timed out/i.test(String((e as Error)?.message))) {
-        throw new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${evaluateTimeoutMs} ms`, { details: { file, timeoutMs: evaluateTimeoutMs } });
-      }
-      throw this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
+      throw this.#evaluateError(e, file, evaluateTimeoutMs);
     }
     const env = JSON.stringify(options.env ?? {});
     const mode = (await this.#entry.get('attach')!.apply(undefined, [exportsRef.derefInto(), env], { result: { copy: true } })) as string;
@@ -470,6 +460,16 @@ class IsolateSandbox implements Sandbox {
     await m.instantiate(this.#context, () => { throw new IsotelError('ISOTEL_ERR_INTERNAL', 'built-in modules have no imports'); });
     await m.evaluate();
     return m;
+  }
+
+  /** What a failed top-level evaluation (module or script form) becomes. */
+  #evaluateError(e: unknown, file: string, timeoutMs: number): IsotelError {
+    if (this.disposed) return this.#disposedError();
+    if (e instanceof IsotelError) return e;
+    if (/timed out/i.test(String((e as Error)?.message))) {
+      return new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${timeoutMs} ms`, { details: { file, timeoutMs } });
+    }
+    return this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
   }
 
   #loadError(code: 'ISOTEL_ERR_DEPLOY_COMPILE' | 'ISOTEL_ERR_DEPLOY_EVALUATE', e: unknown, file: string): IsotelError {

@@ -133,6 +133,16 @@ function readMaxMapCount(): number {
 }
 let instanceSeq = 0;
 
+/** Waits until one of the version's cold starts under way settles (whatever its outcome). */
+async function awaitAnyStart(state: VersionState): Promise<void> {
+  state.awaitingStart++;
+  try {
+    await Promise.race([...state.starts].map((p) => p.catch(() => {})));
+  } finally {
+    state.awaitingStart--;
+  }
+}
+
 export class InstanceManager {
   readonly #o: InstanceManagerOptions;
   readonly #versions = new Map<string, VersionState>();
@@ -349,12 +359,7 @@ export class InstanceManager {
       }
       // A start already under way will have room for us (its starter takes one slot).
       if (state.starts.size * (limits.concurrency - 1) > state.awaitingStart) {
-        state.awaitingStart++;
-        try {
-          await Promise.race([...state.starts].map((p) => p.catch(() => {})));
-        } finally {
-          state.awaitingStart--;
-        }
+        await awaitAnyStart(state);
         continue;
       }
       if (state.instances.length + state.starts.size < limits.maxInstances) {
@@ -369,12 +374,7 @@ export class InstanceManager {
         }
       }
       if (state.starts.size > 0) {
-        state.awaitingStart++;
-        try {
-          await Promise.race([...state.starts].map((p) => p.catch(() => {})));
-        } finally {
-          state.awaitingStart--;
-        }
+        await awaitAnyStart(state);
         continue;
       }
       if (state.waiters.length >= MAX_WAITERS) {
