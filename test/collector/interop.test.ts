@@ -1,12 +1,14 @@
 /**
  * Interop with exporters no one here wrote: the official OpenTelemetry JS exporters
- * over OTLP/gRPC (traces) and http/protobuf (logs, metrics); the rows are right.
+ * over OTLP/gRPC (traces, logs, metrics) and http/protobuf (logs, metrics); the rows are right.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
@@ -89,4 +91,33 @@ test('metrics from @opentelemetry/exporter-metrics-otlp-proto land in the otel_m
   assert.equal(d!.MetricName, 'isotel.instances.resident');
   assert.equal(d!.Function, 'fn-a');
   assert.equal(Number(d!.last), 7);
+});
+
+test('OTLP/gRPC logs from @opentelemetry/exporter-logs-otlp-grpc land in otel_logs', async () => {
+  const p = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'fn-grpc-logs' }), processors: [new BatchLogRecordProcessor({ exporter: new GrpcLogExporter({ url: `http://127.0.0.1:${c.handle.ports.otlpGrpc}` }) })] });
+  p.getLogger('console').emit({ severityNumber: SeverityNumber.ERROR, severityText: 'ERROR', body: 'over gRPC', attributes: { attempt: 3 } });
+  await p.forceFlush();
+  await p.shutdown();
+  assert.equal(await c.waitFor("SELECT count() FROM otel_logs WHERE ServiceName = 'fn-grpc-logs'", 1), 1);
+  const [row] = await c.query<Record<string, any>>("SELECT Body, SeverityText, SeverityNumber, LogAttributes FROM otel_logs WHERE ServiceName = 'fn-grpc-logs'");
+  assert.equal(row!.Body, 'over gRPC');
+  assert.equal(row!.SeverityText, 'ERROR');
+  assert.equal(Number(row!.SeverityNumber), 17);
+  assert.deepEqual(row!.LogAttributes, { attempt: '3' });
+});
+
+test('OTLP/gRPC metrics from @opentelemetry/exporter-metrics-otlp-grpc land in otel_metrics_*', async () => {
+  const reader = new PeriodicExportingMetricReader({ exporter: new GrpcMetricExporter({ url: `http://127.0.0.1:${c.handle.ports.otlpGrpc}`, temporalityPreference: AggregationTemporality.CUMULATIVE }), exportIntervalMillis: 60_000 });
+  const p = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'fn-grpc-metrics' }), readers: [reader] });
+  const meter = p.getMeter('interop');
+  meter.createCounter('faas.coldstarts').add(2, { 'faas.name': 'hello' });
+  meter.createUpDownCounter('isotel.test.updown').add(-3);
+  await reader.forceFlush();
+  await p.shutdown();
+  assert.ok((await c.waitFor("SELECT count() FROM otel_metrics_sum WHERE ServiceName = 'fn-grpc-metrics'", 2)) >= 2);
+  const rows = await c.query<Record<string, any>>("SELECT MetricName, any(Value) AS v, any(IsMonotonic) AS mono, any(AggregationTemporality) AS t FROM otel_metrics_sum WHERE ServiceName = 'fn-grpc-metrics' GROUP BY MetricName ORDER BY MetricName");
+  assert.deepEqual(rows.map((r) => [r.MetricName, Number(r.v), r.mono, Number(r.t)]), [
+    ['faas.coldstarts', 2, true, 2],
+    ['isotel.test.updown', -3, false, 2],
+  ]);
 });
