@@ -74,8 +74,8 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
     const fullUrl = `http://${req.headers.host ?? 'localhost'}${url}`;
 
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0);
     const length = Number(req.headers['content-length'] ?? NaN);
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && (req.headers['transfer-encoding'] !== undefined || length > 0);
     const maxRequestBytes = fv.limits.maxRequestBytes;
     const tooLarge = (): IsotelError => new IsotelError('ISOTEL_ERR_LIMIT_REQUEST_BODY', `the request body is larger than ${fv.name}'s limit of ${maxRequestBytes} bytes`, { details: { maxRequestBytes } });
     if (length > maxRequestBytes) {
@@ -96,24 +96,15 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
       let bodyIterator: AsyncIterator<Buffer> | undefined;
       let received = 0;
       let stream: Readable | undefined;
-      let finished = false;
-      const finish = (): void => {
-        finished = true;
-      };
+      // The client went away while the worker still owes us part of the response.
       reply.raw.once('close', () => {
-        if (!finished || !reply.raw.writableFinished) {
-          if (worker.requests.has(id)) {
-            worker.requests.delete(id);
-            worker.send({ t: 'req-abort', id });
-          }
-        }
+        if (worker.requests.delete(id)) worker.send({ t: 'req-abort', id });
       });
       worker.requests.set(id, {
         onHead: (m: Extract<WorkerMessage, { t: 'res-head' }>) => {
           if (!m.streaming) {
             // The common case, written straight to the socket: fastify's reply pipeline
             // (hooks, serialisers) has nothing to add to a response the function built.
-            finish();
             const body = m.body === null ? undefined : Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
             const flat: string[] = [];
             let hasLength = false;
@@ -125,13 +116,17 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
             }
             if (!hasLength) flat.push('content-length', String(body?.length ?? 0));
             reply.hijack();
+            const res = reply.raw;
             try {
-              reply.raw.writeHead(m.status, m.statusText || undefined, flat);
+              res.writeHead(m.status, m.statusText || undefined, flat);
             } catch (e) {
-              resolve(sendError(reply, new IsotelError('ISOTEL_ERR_HANDLER_BAD_RESPONSE', `the function's response cannot be sent: ${(e as Error).message}`)));
+              // A hijacked reply cannot go back through fastify: answer on the socket directly.
+              const error = new IsotelError('ISOTEL_ERR_HANDLER_BAD_RESPONSE', `the function's response cannot be sent: ${(e as Error).message}`);
+              res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(error.toJSON()));
+              resolve(reply);
               return;
             }
-            reply.raw.end(req.method === 'HEAD' ? undefined : body);
+            res.end(req.method === 'HEAD' ? undefined : body);
             resolve(reply);
             return;
           }
@@ -142,12 +137,8 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
           resolve(reply.send(stream));
         },
         onChunk: (chunk) => stream?.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-        onEnd: () => {
-          finish();
-          stream?.push(null);
-        },
+        onEnd: () => stream?.push(null),
         onError: (error) => {
-          finish();
           if (stream) stream.destroy(error);
           else resolve(sendError(reply, error));
         },
@@ -161,7 +152,6 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
                   // Stop the invocation; the client gets 413 unless the response already started.
                   worker.requests.delete(id);
                   worker.send({ t: 'req-abort', id });
-                  finish();
                   reply.header('connection', 'close');
                   if (stream) stream.destroy(tooLarge());
                   else resolve(sendError(reply, tooLarge()));
