@@ -12,7 +12,8 @@ import { createLogger, type LogLevel } from '../../common/log.js';
 import { commonSchema } from '../../common/settings.js';
 import { Readable } from 'node:stream';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import type { ConsoleRecord, InvokeRequest, SandboxOptions } from '../isolate/api.js';
+import { unixNanoNow } from '../../common/time.js';
+import type { ConsoleRecord, InvokeRequest, InvokeResponse, SandboxOptions } from '../isolate/api.js';
 import { createSandbox } from '../isolate/sandbox.js';
 import { hostSchema } from '../config.js';
 import { IsolatePool } from '../pool/isolate-pool.js';
@@ -50,12 +51,64 @@ const onConsole = (record: ConsoleRecord): void => {
   else consoleLog.debug(line, { invocation: record.invocationId });
   telemetry?.onConsole(record);
 };
-// fetch() from a function to the host's own gateway (one function calling another) is sent to the gateway directly:
-// the egress policy denies loopback to functions. Known when the gateway port is fixed or a public URL is set.
+// fetch() from a function to the host's own gateway (one function calling another): a function that lives in
+// this worker is invoked here, with no network hop; one on another worker goes to the gateway over loopback (the
+// egress policy denies loopback to functions). Known when the gateway port is fixed or a public URL is set.
 const gatewayOrigin = host.publicUrl ? new URL(host.publicUrl).origin : common.gatewayPort ? `http://${common.bind.includes(':') ? `[${common.bind}]` : common.bind}:${common.gatewayPort}` : '';
+/** The current version of each function this worker serves (deploys and rollbacks arrive as deploy messages). */
+const currentVersion = new Map<string, string>();
+let internalSeq = 0;
+/** Call depth of internal invocations (a function calling itself must not recurse forever). */
+const internalDepth = new Map<string, number>();
+const MAX_CALL_DEPTH = 16;
+
+function jsonError(error: IsotelError): InvokeResponse {
+  return { status: error.status, statusText: '', headers: [['content-type', 'application/json; charset=utf-8']], body: new TextEncoder().encode(JSON.stringify(error.toJSON())) };
+}
+
+async function invokeHere(fn: string, version: string, request: InvokeRequest, callerId: string | undefined): Promise<InvokeResponse> {
+  const depth = (callerId ? (internalDepth.get(callerId) ?? 0) : 0) + 1;
+  if (depth > MAX_CALL_DEPTH) return jsonError(new IsotelError('ISOTEL_ERR_FUNCTION_OVERLOADED', `function calls nested deeper than ${MAX_CALL_DEPTH} (${fn} calling itself?)`));
+  const invocationId = `${workerId}-i${++internalSeq}`;
+  internalDepth.set(invocationId, depth);
+  try {
+    const { response, done: finish } = await instances.invoke(fn, version, invocationId, request, unixNanoNow());
+    const done = (): void => {
+      internalDepth.delete(invocationId);
+      finish();
+    };
+    const body = response.body;
+    if (body === null || body instanceof Uint8Array) {
+      done();
+      return response;
+    }
+    // done() once the caller has read (or dropped) the body, so limits and telemetry see the whole invocation.
+    async function* tracked(): AsyncGenerator<Uint8Array> {
+      try {
+        yield* body as AsyncIterable<Uint8Array>;
+      } finally {
+        done();
+      }
+    }
+    return { ...response, body: tracked() };
+  } catch (e) {
+    internalDepth.delete(invocationId);
+    return jsonError(e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e)));
+  }
+}
+
 const dispatchInternal: SandboxOptions['dispatchInternal'] = gatewayOrigin
-  ? async (request) => {
-      if (new URL(request.url).origin !== gatewayOrigin) return undefined;
+  ? async (request, context) => {
+      const url = new URL(request.url);
+      if (url.origin !== gatewayOrigin) return undefined;
+      let fn = '';
+      try {
+        fn = decodeURIComponent(url.pathname.split('/')[1] ?? '');
+      } catch {
+        /* not a function name: let the gateway answer */
+      }
+      const version = currentVersion.get(fn);
+      if (version) return invokeHere(fn, version, request, context.invocationId);
       const flat: string[] = [];
       for (const [n, v] of request.headers) flat.push(n, v);
       const body = request.body === null || request.body instanceof Uint8Array ? request.body : Readable.from(request.body);
@@ -221,11 +274,15 @@ function onMessage(m: GatewayMessage): void {
       break;
     case 'deploy':
       instances.deploy({ name: m.name, version: m.version, source: m.source, format: m.format, sourceMap: m.sourceMap, filename: m.filename, limits: m.limits, env: m.env, egress: m.egress }).then(
-        (r) => send({ t: 'deploy-result', seq: m.seq, ok: true, ...r }),
+        (r) => {
+          currentVersion.set(m.name, m.version);
+          send({ t: 'deploy-result', seq: m.seq, ok: true, ...r });
+        },
         (e: unknown) => send({ t: 'deploy-result', seq: m.seq, ok: false, error: serialize(e) }),
       );
       break;
     case 'undeploy':
+      if (currentVersion.get(m.name) === m.version) currentVersion.delete(m.name);
       instances.undeploy(m.version);
       break;
     case 'flush':

@@ -17,7 +17,7 @@ export interface TestHost extends HostHandle {
 }
 
 export async function startTestHost(env: Record<string, string> = {}, dataDir = tempDir('isotel-host-')): Promise<TestHost> {
-  const fullEnv = { ISOTEL_TELEMETRY: 'false', ISOTEL_LOG_LEVEL: 'warn', ...env, ISOTEL_DATA_DIR: dataDir, ISOTEL_GATEWAY_PORT: '0' };
+  const fullEnv = { ISOTEL_TELEMETRY: 'false', ISOTEL_LOG_LEVEL: 'warn', ISOTEL_GATEWAY_PORT: '0', ...env, ISOTEL_DATA_DIR: dataDir };
   const common = resolveConfig(commonSchema, { env: fullEnv });
   const host = resolveConfig(hostSchema, { env: fullEnv });
   // Workers read their settings from the environment they inherit.
