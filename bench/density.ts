@@ -12,17 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { log, rssBytes } from './_stats.js';
+import { childrenOf, log, rssBytes } from './_stats.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 async function startHost(dataDir: string, workers: number): Promise<{ child: ChildProcess; url: string; token: string }> {
   mkdirSync(dataDir, { recursive: true });

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, log } from './_stats.js';
+import { childrenOf, cpuSeconds, log } from './_stats.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,14 +20,6 @@ interface Server {
   readonly url: string;
   readonly pids: () => number[];
   readonly child: ChildProcess;
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp, stream: 'stdout' | 'stderr'): Promise<RegExpMatchArray> {

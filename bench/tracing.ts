@@ -37,7 +37,7 @@ import type { InvocationEvent } from '../host/pool/events.js';
 import { createAuthorMetrics } from '../host/telemetry/author-metrics.js';
 import { createTelemetryBridge } from '../host/telemetry/bridge.js';
 import { createLogPipeline } from '../host/telemetry/logs.js';
-import { cpuSeconds, log, summary } from './_stats.js';
+import { childrenOf, cpuSeconds, log, summary } from './_stats.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -60,14 +60,6 @@ export default {
 };`;
 
 interface Host { readonly url: string; readonly child: ChildProcess; pids(): number[] }
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 async function freePort(): Promise<number> {
   const s = createServer();
