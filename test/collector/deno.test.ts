@@ -4,7 +4,8 @@
  * OTLP/HTTP protobuf; the spans, logs and metrics land in the exporter tables.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,9 @@ test('Deno (OTEL_DENO=true) traces, logs and metrics', { timeout: 120_000 }, asy
   const dir = tempDir('isotel-deno-');
   const deno = createRequire(import.meta.url).resolve('deno/bin.cjs');
   writeFileSync(join(dir, 'main.ts'), script);
-  const r = spawnSync(process.execPath, [deno, 'run', '--allow-net', join(dir, 'main.ts')], {
+  // Asynchronous on purpose: the collector runs in this process, and a blocked event
+  // loop would leave Deno's OTLP exports unanswered (its exit then waits on them).
+  const child = spawn(process.execPath, [deno, 'run', '--allow-net', join(dir, 'main.ts')], {
     env: {
       PATH: process.env.PATH,
       HOME: dir,
@@ -46,11 +49,15 @@ test('Deno (OTEL_DENO=true) traces, logs and metrics', { timeout: 120_000 }, asy
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${c.handle.ports.otlpHttp}`,
       OTEL_METRIC_EXPORT_INTERVAL: '500',
     },
-    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
   });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.resume();
+  const [code, signal] = await once(child, 'exit');
   rmSync(dir, { recursive: true, force: true });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(code, 0, `deno exited with ${code ?? signal}: ${stderr}`);
 
   assert.ok((await c.waitFor("SELECT count() FROM otel_traces WHERE ServiceName = 'deno-fn' AND SpanKind = 'Server'", 1)) >= 1);
   const [server] = await c.query<Record<string, any>>("SELECT * FROM otel_traces WHERE ServiceName = 'deno-fn' AND SpanKind = 'Server' LIMIT 1");
