@@ -5,7 +5,10 @@
  * InstanceManager the worker runs): a non-resident version → response head, by
  * phase (acquire, compile, evaluate, dispatch). Measured twice in the same run:
  * with the pre-initialised isolate pool (how isotel runs) and with a fresh isolate
- * per cold start (no pool) as the baseline.
+ * per cold start (no pool) as the baseline. The pooled run is made twice: with a CPU
+ * limit under ISOTEL_SYNC_DISPATCH_MAX_CPU_MS (the cold start runs synchronously on
+ * the worker's thread, how tight-limit functions run) and with the default-sized
+ * limit (isolated-vm's thread pool).
  */
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../common/log.js';
@@ -18,12 +21,14 @@ import { log, summary } from './_stats.js';
 
 const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
 
-async function measure(poolSize: number, n: number, compiled: { code: string; format: 'script' | 'module'; sourceMap: string | undefined }): Promise<Record<string, unknown>> {
+const SYNC_MAX_CPU_MS = 50;
+
+async function measure(poolSize: number, n: number, compiled: { code: string; format: 'script' | 'module'; sourceMap: string | undefined }, cpuMs: number): Promise<Record<string, unknown>> {
   const quiet = createLogger('bench', 'error');
   const pool = new IsolatePool(createSandbox, { memoryLimitMb: 128, size: poolSize, log: quiet });
   await pool.fill();
-  const manager = new InstanceManager({ pool, create: createSandbox, sandboxOptions: {}, log: quiet, idleMs: 3_600_000, memoryBudgetBytes: 16 * 2 ** 30 });
-  const limits = { memoryLimitMb: 128, cpuMs: 10_000, wallMs: 10_000, maxRequestBytes: 1 << 20, maxResponseBytes: 1 << 20, concurrency: 16, maxInstances: 1 };
+  const manager = new InstanceManager({ pool, create: createSandbox, sandboxOptions: {}, log: quiet, idleMs: 3_600_000, memoryBudgetBytes: 16 * 2 ** 30, syncMaxCpuMs: SYNC_MAX_CPU_MS });
+  const limits = { memoryLimitMb: 128, cpuMs, wallMs: 10_000, maxRequestBytes: 1 << 20, maxResponseBytes: 1 << 20, concurrency: 16, maxInstances: 1 };
   await manager.deploy({ name: 'hello', version: 'v1', filename: 'hello.js', source: compiled.code, format: compiled.format, sourceMap: compiled.sourceMap, limits, env: {} });
   const phases: Record<string, number[]> = { total: [], acquire: [], compile: [], evaluate: [], dispatch: [] };
   let hits = 0;
@@ -62,18 +67,22 @@ export default async function coldstart({ args }: { json: boolean; args: string[
   const nArg = args.indexOf('--n');
   const n = nArg >= 0 ? Number(args[nArg + 1]) : 300;
   const source = await compileFunctionSource(readFileSync(new URL('../../examples/hello.js', import.meta.url), 'utf8'), 'hello.js');
-  log(`coldstart: ${n} cold starts of examples/hello.js with the pool, then ${n} with a fresh isolate each`);
-  const pooled = await measure(4, n, source);
-  const fresh = await measure(0, n, source);
+  log(`coldstart: ${n} cold starts of examples/hello.js with the pool (cpuMs ${SYNC_MAX_CPU_MS}: synchronous; cpuMs 30000: thread pool), then ${n} with a fresh isolate each`);
+  const pooled = await measure(4, n, source, SYNC_MAX_CPU_MS);
+  const pooledThreadPool = await measure(4, n, source, 30_000);
+  const fresh = await measure(0, n, source, 30_000);
   const p50 = (x: Record<string, unknown>): number => (x.total as { p50: number }).p50;
   const p99 = (x: Record<string, unknown>): number => (x.total as { p99: number }).p99;
-  log(`pooled: p50 ${p50(pooled)} ms, p99 ${p99(pooled)} ms; fresh isolate: p50 ${p50(fresh)} ms, p99 ${p99(fresh)} ms`);
+  log(`pooled, synchronous: p50 ${p50(pooled)} ms, p99 ${p99(pooled)} ms; pooled, thread pool: p50 ${p50(pooledThreadPool)} ms, p99 ${p99(pooledThreadPool)} ms; fresh isolate: p50 ${p50(fresh)} ms, p99 ${p99(fresh)} ms`);
   return {
     unit: 'ms',
     pooled,
+    pooledThreadPool,
     freshIsolate: fresh,
     p50Ms: p50(pooled),
     p99Ms: p99(pooled),
+    threadPoolP50Ms: p50(pooledThreadPool),
+    threadPoolP99Ms: p99(pooledThreadPool),
     baselineP50Ms: p50(fresh),
     speedupP50: Number((p50(fresh) / p50(pooled)).toFixed(2)),
     targets: { p50Ms: 0.5, p99Ms: 2 },

@@ -3,7 +3,9 @@
  *
  * Warm hello-world through the isotel gateway (gateway process → worker process →
  * isolate) vs a plain fastify hello world, in the same run, same load generator
- * (its own process). Figures: req/s, latency, and requests per server CPU-second —
+ * (its own process). isotel runs twice: hello with a 50 ms CPU limit (synchronous
+ * dispatch on the worker's thread) and with the default 30 s limit (isolated-vm's
+ * thread pool). Figures: req/s, latency, and requests per server CPU-second —
  * the servers' own CPU time read from /proc (the gateway's plus its workers'), so a
  * noisy machine still compares.
  */
@@ -38,12 +40,13 @@ function waitForLine(child: ChildProcess, pattern: RegExp, stream: 'stdout' | 's
   });
 }
 
-async function startGateway(): Promise<Server> {
-  const dir = join(tmpdir(), `isotel-bench-gw-${process.pid}`);
+/** `cpuMs`: the functions' default CPU limit; at most ISOTEL_SYNC_DISPATCH_MAX_CPU_MS (50) they run synchronously on the worker's thread. */
+async function startGateway(cpuMs: number): Promise<Server> {
+  const dir = join(tmpdir(), `isotel-bench-gw-${process.pid}-${cpuMs}`);
   mkdirSync(join(dir, 'fns'), { recursive: true });
   writeFileSync(join(dir, 'fns/hello.js'), readFileSync(join(root, 'examples/hello.js')));
   const child = spawn(process.execPath, [join(root, 'bin/isotel.js'), 'host', '--data-dir', join(dir, 'data'), '--port', '0', '--deploy', join(dir, 'fns')], {
-    env: { ...process.env, ISOTEL_TELEMETRY: 'false', ISOTEL_LOG_LEVEL: 'info' },
+    env: { ...process.env, ISOTEL_TELEMETRY: 'false', ISOTEL_LOG_LEVEL: 'info', ISOTEL_FUNCTION_CPU_MS: String(cpuMs) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const m = await waitForLine(child, /host ready url=(\S+)/, 'stderr');
@@ -79,20 +82,27 @@ export default async function gateway({ args }: { json: boolean; args: string[] 
   const arg = (name: string, def: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : def);
   const seconds = arg('--seconds', 5);
   const connections = arg('--connections', 16);
-  const gw = await startGateway();
+  // isotel: hello with a tight CPU limit (synchronous dispatch on the worker's thread) and with the default 30 s
+  // limit (isolated-vm's thread pool, so a long computation never holds the worker).
+  const gw = await startGateway(50);
+  const gwPool = await startGateway(30_000);
   const fy = await startFastify();
   try {
     log(`gateway: ${connections} connections, ${seconds} s per round, two rounds alternating`);
-    const rounds: { fastify: Awaited<ReturnType<typeof run>>; isotel: Awaited<ReturnType<typeof run>> }[] = [];
-    for (let i = 0; i < 2; i++) rounds.push({ fastify: await run(fy, connections, seconds), isotel: await run(gw, connections, seconds) });
-    const best = (k: 'fastify' | 'isotel') => rounds.map((r) => r[k]).sort((a, b) => b.requestsPerCpuSecond - a.requestsPerCpuSecond)[0]!;
+    type Round = Awaited<ReturnType<typeof run>>;
+    const rounds: { fastify: Round; isotel: Round; isotelThreadPool: Round }[] = [];
+    for (let i = 0; i < 2; i++) rounds.push({ fastify: await run(fy, connections, seconds), isotel: await run(gw, connections, seconds), isotelThreadPool: await run(gwPool, connections, seconds) });
+    const best = (k: 'fastify' | 'isotel' | 'isotelThreadPool') => rounds.map((r) => r[k]).sort((a, b) => b.requestsPerCpuSecond - a.requestsPerCpuSecond)[0]!;
     const f = best('fastify');
     const g = best('isotel');
+    const gp = best('isotelThreadPool');
     const ratio = Number((g.requestsPerCpuSecond / f.requestsPerCpuSecond).toFixed(3));
-    log(`fastify ${f.requestsPerCpuSecond} req/CPU-s (${f.rps} req/s), isotel ${g.requestsPerCpuSecond} req/CPU-s (${g.rps} req/s): ratio ${ratio}`);
-    return { fastify: f, isotel: g, rounds, ratioPerCpuSecond: ratio, ratioThroughput: Number((g.rps / f.rps).toFixed(3)), target: 0.6 };
+    const ratioPool = Number((gp.requestsPerCpuSecond / f.requestsPerCpuSecond).toFixed(3));
+    log(`fastify ${f.requestsPerCpuSecond} req/CPU-s (${f.rps} req/s); isotel cpuMs=50 ${g.requestsPerCpuSecond} req/CPU-s (${g.rps} req/s): ratio ${ratio}; isotel cpuMs=30000 ${gp.requestsPerCpuSecond} req/CPU-s (${gp.rps} req/s): ratio ${ratioPool}`);
+    return { fastify: f, isotel: g, isotelThreadPool: gp, rounds, ratioPerCpuSecond: ratio, ratioPerCpuSecondThreadPool: ratioPool, ratioThroughput: Number((g.rps / f.rps).toFixed(3)), target: 0.6 };
   } finally {
     gw.child.kill('SIGTERM');
+    gwPool.child.kill('SIGTERM');
     fy.child.kill('SIGTERM');
   }
 }

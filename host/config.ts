@@ -9,6 +9,7 @@ export const hostSchema = defineSchema('host', {
   poolSize: setting('ISOTEL_POOL_SIZE', 4, 'Pre-initialised isolates kept ready per worker, refilled in the background.', parse.int(0, 1024)),
   memoryLimitMb: setting('ISOTEL_FUNCTION_MEMORY_MB', 128, 'Default isolate heap limit per function instance, MiB.', parse.int(8, 4096)),
   cpuMs: setting('ISOTEL_FUNCTION_CPU_MS', 30_000, 'Default CPU time per invocation, ms.', parse.int(1, 600_000)),
+  syncMaxCpuMs: setting('ISOTEL_SYNC_DISPATCH_MAX_CPU_MS', 50, 'Functions whose CPU limit is at most this many ms cold-start and run on their worker\'s thread (no thread-pool hop: faster, but a busy invocation holds the worker for up to its CPU limit). 0: always on the isolate thread pool.', parse.int(0, 1000)),
   wallMs: setting('ISOTEL_FUNCTION_WALL_MS', 60_000, 'Default wall time per invocation (awaiting included), ms.', parse.int(1, 3_600_000)),
   maxRequestBytes: setting('ISOTEL_FUNCTION_MAX_REQUEST_BYTES', 100 * 1024 * 1024, 'Default request body limit, bytes.', parse.int(0, 2 ** 40)),
   maxResponseBytes: setting('ISOTEL_FUNCTION_MAX_RESPONSE_BYTES', 100 * 1024 * 1024, 'Default response body limit, bytes.', parse.int(0, 2 ** 40)),

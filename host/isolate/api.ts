@@ -38,6 +38,11 @@ export interface LoadOptions {
   readonly egress?: EgressPolicy | undefined;
   /** Longest the top level may run synchronously while being evaluated, ms (default 5000). */
   readonly evaluateTimeoutMs?: number;
+  /**
+   * Load synchronously on the host thread (script form only): compile, top level and attach each bounded by
+   * this many ms instead of evaluateTimeoutMs. A timeout says `details.synchronous: true`.
+   */
+  readonly syncTimeoutMs?: number;
 }
 
 import type { InvokeTraceArgs } from '../../sdk/protocol/telemetry.js';
@@ -70,6 +75,12 @@ export interface InvokeOptions {
   readonly signal?: AbortSignal;
   /** Traces the invocation: the author's OpenTelemetry API records under this context (absent: telemetry off, API calls are no-ops). */
   readonly trace?: InvokeTrace;
+  /**
+   * Call the isolate synchronously on the host thread when nothing else is running in it, bounded by this many ms
+   * of execution (the handler and the microtasks it queues); exceeding it ends the invocation with
+   * ISOTEL_ERR_LIMIT_CPU_TIME. Absent: asynchronously, on isolated-vm's thread pool.
+   */
+  readonly syncTimeoutMs?: number;
 }
 
 /** The invocation span's context, the guard rails, and where drained author telemetry goes (host/telemetry/bridge.ts). */
@@ -129,6 +140,8 @@ export interface Sandbox {
    * A response body stream fails the same way when the sandbox goes away mid-body.
    */
   invoke(request: InvokeRequest, options: InvokeOptions): Promise<InvokeResponse>;
+  /** How many invocations ran synchronously on the host thread (InvokeOptions.syncTimeoutMs). */
+  readonly synchronousInvocations?: number;
   /** V8 heap statistics of this isolate, bytes. */
   heapStatistics(): Promise<{ usedHeapSize: number; totalHeapSize: number; externalSize: number }>;
   /** CPU time this isolate has used, nanoseconds. */

@@ -28,8 +28,8 @@ const EVALUATE_TIMEOUT_MS = 5_000;
 /** isolated-vm's own message when it disposed an isolate for its heap limit (only trusted once the isolate is disposed: user code can throw any text). */
 const MEMORY_LIMIT_MESSAGE = /^Isolate was disposed during execution due to memory limit$/;
 
-type EntryMethod = 'warmup' | 'uncaughtError' | 'attach' | 'invoke' | 'pull' | 'cancel' | 'abort' | 'complete' | 'unhandledRejection' | 'builtinModule' | 'builtinModuleNames';
-const ENTRY_METHODS: readonly EntryMethod[] = ['warmup', 'uncaughtError', 'attach', 'invoke', 'pull', 'cancel', 'abort', 'complete', 'unhandledRejection', 'builtinModule', 'builtinModuleNames'];
+type EntryMethod = 'warmup' | 'uncaughtError' | 'attach' | 'invoke' | 'invokeSync' | 'pull' | 'cancel' | 'abort' | 'complete' | 'unhandledRejection' | 'builtinModule' | 'builtinModuleNames';
+const ENTRY_METHODS: readonly EntryMethod[] = ['warmup', 'uncaughtError', 'attach', 'invoke', 'invokeSync', 'pull', 'cancel', 'abort', 'complete', 'unhandledRejection', 'builtinModule', 'builtinModuleNames'];
 
 interface Deferred<T> { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void }
 function deferred<T>(): Deferred<T> {
@@ -85,6 +85,9 @@ class IsolateSandbox implements Sandbox {
   #loaded = false;
   /** Host operations still outstanding (timers, fetches, body reads): `isotel run` waits for zero. */
   #pendingOps = 0;
+  /** Asynchronous entry calls not yet returned (a synchronous call would wait for the isolate's lock). */
+  #callsInFlight = 0;
+  #synchronousInvocations = 0;
   #idleWaiters: Array<() => void> = [];
   #holds = 0;
   /** The script-form function loaded here (warmCodeCache recompiles it to hit V8's compilation cache). */
@@ -100,12 +103,20 @@ class IsolateSandbox implements Sandbox {
 
   async init(code: string, cache: Buffer | undefined): Promise<{ cacheRejected: boolean }> {
     const op = new ivm.Callback((name: string, ...args: unknown[]) => this.#onOp(name, args), { ignored: true });
+    const opSync = new ivm.Callback((name: string, ...args: unknown[]) => {
+      // Runs inside the isolate's call: a host-side failure must not surface as an exception in the function.
+      try {
+        this.#onOp(name, args);
+      } catch (e) {
+        log.error('a synchronous op failed on the host', { op: name, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      }
+    }, { sync: true });
     const randomBytes = new ivm.Callback((n: number) => {
       if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError(`randomBytes: ${n} is not in [0, 65536]`);
       return randomFillSync(new Uint8Array(n));
     });
     const now = new ivm.Callback(() => performance.now() - this.#timeOrigin);
-    await this.#context.evalClosure(`globalThis.${BOOTSTRAP_GLOBAL} = { op: $0, randomBytes: $1, now: $2, timeOrigin: $3 };`, [op, randomBytes, now, performance.timeOrigin + this.#timeOrigin]);
+    await this.#context.evalClosure(`globalThis.${BOOTSTRAP_GLOBAL} = { op: $0, randomBytes: $1, now: $2, timeOrigin: $3, opSync: $4 };`, [op, randomBytes, now, performance.timeOrigin + this.#timeOrigin, opSync]);
     const script = await this.#isolate.compileScript(code, { filename: 'isotel:runtime', ...(cache ? { cachedData: new ivm.ExternalCopy(cache.buffer.slice(cache.byteOffset, cache.byteOffset + cache.byteLength)) as ivm.ExternalCopy<ArrayBuffer> } : {}) });
     const cacheRejected = cache === undefined || (script as { cachedDataRejected?: boolean }).cachedDataRejected === true;
     const ns = (await script.run(this.#context, { reference: true, release: true })) as ivm.Reference<Record<string, unknown>>;
@@ -128,9 +139,22 @@ class IsolateSandbox implements Sandbox {
   #call(method: EntryMethod, args: unknown[]): void {
     if (this.disposed) return;
     this.#trackOps(1);
+    this.#callsInFlight++;
     this.#entry.get(method)!.apply(undefined, args, { arguments: { copy: true } })
       .catch((e: unknown) => this.#onCallRejected(e))
-      .finally(() => this.#trackOps(-1));
+      .finally(() => { this.#callsInFlight--; this.#trackOps(-1); });
+  }
+
+  /** A synchronous entry call; returns true when it ran out of its time (the isolate's JS was terminated). */
+  #callSync(method: EntryMethod, args: unknown[], timeoutMs: number): boolean {
+    try {
+      this.#entry.get(method)!.applySync(undefined, args, { arguments: { copy: true }, timeout: timeoutMs });
+      return false;
+    } catch (e) {
+      if (!this.#isolate.isDisposed && /timed out/i.test(String((e as Error)?.message))) return true;
+      this.#onCallRejected(e);
+      return false;
+    }
   }
 
   #complete(id: number, ok: boolean, value: unknown): void {
@@ -411,14 +435,17 @@ class IsolateSandbox implements Sandbox {
     }
     const t0 = process.hrtime.bigint();
     const given = options.cachedData;
-    const evaluateTimeoutMs = options.evaluateTimeoutMs ?? EVALUATE_TIMEOUT_MS;
+    // Synchronous: every step runs on this thread (no thread-pool hops), each bounded by the sync timeout.
+    const sync = options.syncTimeoutMs;
+    const evaluateTimeoutMs = sync ?? options.evaluateTimeoutMs ?? EVALUATE_TIMEOUT_MS;
+    const compileOptions = {
+      filename: file,
+      produceCachedData: true,
+      ...(given ? { cachedData: new ivm.ExternalCopy(given.buffer.slice(given.byteOffset, given.byteOffset + given.byteLength)) as ivm.ExternalCopy<ArrayBuffer> } : {}),
+    };
     let script: ivm.Script;
     try {
-      script = await this.#isolate.compileScript(source, {
-        filename: file,
-        produceCachedData: true,
-        ...(given ? { cachedData: new ivm.ExternalCopy(given.buffer.slice(given.byteOffset, given.byteOffset + given.byteLength)) as ivm.ExternalCopy<ArrayBuffer> } : {}),
-      });
+      script = sync ? this.#isolate.compileScriptSync(source, compileOptions) : await this.#isolate.compileScript(source, compileOptions);
     } catch (e) {
       throw this.#loadError('ISOTEL_ERR_DEPLOY_COMPILE', e, file);
     }
@@ -427,19 +454,30 @@ class IsolateSandbox implements Sandbox {
     const produced = !codeCacheHit && out ? new Uint8Array(out.copy()) : undefined;
     const compileNs = process.hrtime.bigint() - t0;
     const t1 = process.hrtime.bigint();
-    let exportsRef: ivm.Reference<object>;
+    const env = JSON.stringify(options.env ?? {});
+    const attach = this.#entry.get('attach')!;
+    let mode: string;
     try {
-      const factory = (await script.run(this.#context, { reference: true, timeout: evaluateTimeoutMs })) as ivm.Reference<(require: unknown) => object>;
-      // `require` is the runtime's builtinModule: every specifier was checked above.
-      exportsRef = (await factory.apply(undefined, [this.#entry.get('builtinModule')!.derefInto()], { result: { reference: true }, timeout: evaluateTimeoutMs })) as ivm.Reference<object>;
-      factory.release();
+      const timeout = { timeout: evaluateTimeoutMs };
+      const require = this.#entry.get('builtinModule')!.derefInto();
+      let exportsRef: ivm.Reference<object>;
+      if (sync) {
+        const factory = script.runSync(this.#context, { reference: true, ...timeout }) as ivm.Reference<(require: unknown) => object>;
+        // `require` is the runtime's builtinModule: every specifier was checked above.
+        exportsRef = factory.applySync(undefined, [require], { result: { reference: true }, ...timeout }) as ivm.Reference<object>;
+        factory.release();
+        mode = attach.applySync(undefined, [exportsRef.derefInto(), env], { result: { copy: true }, ...timeout }) as string;
+      } else {
+        const factory = (await script.run(this.#context, { reference: true, ...timeout })) as ivm.Reference<(require: unknown) => object>;
+        exportsRef = (await factory.apply(undefined, [require], { result: { reference: true }, ...timeout })) as ivm.Reference<object>;
+        factory.release();
+        mode = (await attach.apply(undefined, [exportsRef.derefInto(), env], { result: { copy: true }, ...timeout })) as string;
+      }
+      exportsRef.release();
       script.release();
     } catch (e) {
-      throw this.#evaluateError(e, file, evaluateTimeoutMs);
+      throw this.#evaluateError(e, file, evaluateTimeoutMs, sync !== undefined);
     }
-    const env = JSON.stringify(options.env ?? {});
-    const mode = (await this.#entry.get('attach')!.apply(undefined, [exportsRef.derefInto(), env], { result: { copy: true } })) as string;
-    exportsRef.release();
     const evaluateNs = process.hrtime.bigint() - t1;
     if (!mode) throw new IsotelError('ISOTEL_ERR_DEPLOY_NO_HANDLER', `${file} has no fetch handler: export default { fetch(request, env, ctx) { … } }, or addEventListener('fetch', (event) => event.respondWith(…))`, { details: { file } });
     return { codeCacheHit, cachedData: produced, compileNs, evaluateNs };
@@ -463,11 +501,12 @@ class IsolateSandbox implements Sandbox {
   }
 
   /** What a failed top-level evaluation (module or script form) becomes. */
-  #evaluateError(e: unknown, file: string, timeoutMs: number): IsotelError {
+  #evaluateError(e: unknown, file: string, timeoutMs: number, synchronous = false): IsotelError {
     if (this.disposed) return this.#disposedError();
     if (e instanceof IsotelError) return e;
     if (/timed out/i.test(String((e as Error)?.message))) {
-      return new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${timeoutMs} ms`, { details: { file, timeoutMs } });
+      // `synchronous`: the bound was the synchronous-load budget, not the function's evaluate limit (the caller may retry asynchronously).
+      return new IsotelError('ISOTEL_ERR_DEPLOY_EVALUATE', `${file}: the top level ran longer than ${timeoutMs} ms`, { details: { file, timeoutMs, ...(synchronous ? { synchronous } : {}) } });
     }
     return this.#loadError('ISOTEL_ERR_DEPLOY_EVALUATE', e, file);
   }
@@ -513,7 +552,20 @@ class IsolateSandbox implements Sandbox {
     const flat: string[] = [];
     for (const [n, v] of request.headers) flat.push(n, v);
     if (options.trace) this.#telemetrySink = options.trace.sink;
-    this.#call('invoke', [id, request.method, request.url, flat, mode, bytes, options.trace?.args ?? null]);
+    const args = [id, request.method, request.url, flat, mode, bytes, options.trace?.args ?? null];
+    // Nothing else runs in the isolate: call it on this thread (no thread-pool hop; its ops arrive during the call).
+    const sync = options.syncTimeoutMs;
+    if (sync && this.#callsInFlight === 0) {
+      this.#synchronousInvocations++;
+      if (this.#callSync('invokeSync', args, sync)) {
+        // Terminated mid-handler: the runtime's state for this invocation is gone with it.
+        const error = new IsotelError('ISOTEL_ERR_LIMIT_CPU_TIME', `the invocation ran longer than its CPU-time limit of ${sync} ms; its isolate was stopped`, { details: { cpuMs: sync } });
+        this.#invocations.delete(id);
+        inv.cleanup();
+        if (!inv.settled) { inv.settled = true; inv.response.reject(error); }
+        inv.done.reject(error);
+      }
+    } else this.#call('invoke', args);
     return inv.response.promise;
   }
 
@@ -570,7 +622,8 @@ class IsolateSandbox implements Sandbox {
 
   async heapStatistics(): Promise<{ usedHeapSize: number; totalHeapSize: number; externalSize: number }> {
     if (this.disposed) throw this.#disposedError();
-    const h = await this.#isolate.getHeapStatistics();
+    this.#callsInFlight++;
+    const h = await this.#isolate.getHeapStatistics().finally(() => this.#callsInFlight--);
     return { usedHeapSize: h.used_heap_size, totalHeapSize: h.total_heap_size, externalSize: h.externally_allocated_size };
   }
 
@@ -578,10 +631,15 @@ class IsolateSandbox implements Sandbox {
     if (this.disposed || !this.#scriptSource) return undefined;
     // Same source and origin: V8 returns the script from its in-isolate compilation cache, with every function
     // compiled so far, and serialises all of it.
-    const script = await this.#isolate.compileScript(this.#scriptSource.source, { filename: this.#scriptSource.filename, produceCachedData: true });
+    this.#callsInFlight++;
+    const script = await this.#isolate.compileScript(this.#scriptSource.source, { filename: this.#scriptSource.filename, produceCachedData: true }).finally(() => this.#callsInFlight--);
     const out = (script as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
     script.release();
     return out ? new Uint8Array(out.copy()) : undefined;
+  }
+
+  get synchronousInvocations(): number {
+    return this.#synchronousInvocations;
   }
 
   cpuTimeNs(): bigint {

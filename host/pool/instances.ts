@@ -95,6 +95,8 @@ interface VersionState {
   /** Requests waiting for room in an instance (bounded). */
   readonly waiters: (() => void)[];
   retired: boolean;
+  /** Cold starts may load synchronously (the top level took under half the CPU limit at deploy). */
+  syncLoad: boolean;
 }
 
 interface Running {
@@ -110,11 +112,20 @@ export interface InstanceManagerOptions {
   readonly sandboxOptions: Omit<SandboxOptions, 'memoryLimitMb'>;
   readonly log: Logger;
   readonly idleMs: number;
+  /**
+   * Versions whose CPU limit is at most this (ms) run synchronously on the worker's thread: their cold start
+   * when the top level was quick at deploy, and their invocations. 0 or absent: never.
+   */
+  readonly syncMaxCpuMs?: number;
   /** Heap budget of this worker's instances, bytes. */
   readonly memoryBudgetBytes: number;
 }
 
 const MAX_WAITERS = 1000;
+
+function cpuLimitError(fn: string, cpuMs: number): IsotelError {
+  return new IsotelError('ISOTEL_ERR_LIMIT_CPU_TIME', `${fn} used more than its CPU-time limit of ${cpuMs} ms; its isolate was stopped`, { details: { cpuMs } });
+}
 
 /**
  * Every isolate maps ~19 memory regions and Linux allows vm.max_map_count (65,530 by
@@ -153,6 +164,8 @@ export class InstanceManager {
   readonly #idleTimer: NodeJS.Timeout;
   evictions = 0;
   scaledToZero = 0;
+  /** Invocations that ran synchronously on the worker's thread (syncMaxCpuMs). */
+  syncInvocations = 0;
 
   constructor(options: InstanceManagerOptions) {
     this.#o = options;
@@ -197,13 +210,19 @@ export class InstanceManager {
     try {
       const result = await sandbox.load(v.source, { filename: v.filename, env: v.env, format: v.format, egress: v.egress });
       deployed.cachedData = result.cachedData;
-      this.#versions.set(v.version, { deployed, instances: [], starts: new Set(), awaitingStart: 0, waiters: [], retired: false });
+      const syncLoad = this.#syncEligible(v.limits) && v.format === 'script' && Number(result.evaluateNs) / 1e6 < v.limits.cpuMs / 2;
+      this.#versions.set(v.version, { deployed, instances: [], starts: new Set(), awaitingStart: 0, waiters: [], retired: false, syncLoad });
       return { codeCacheBytes: result.cachedData?.byteLength ?? 0, loadMs: performance.now() - started };
     } catch (e) {
       throw e instanceof IsotelError ? authorLocations(deployed, e) : e;
     } finally {
       sandbox.dispose();
     }
+  }
+
+  #syncEligible(limits: FunctionLimits): boolean {
+    const max = this.#o.syncMaxCpuMs ?? 0;
+    return max > 0 && limits.cpuMs <= max;
   }
 
   /** Retires a version: idle instances go now, busy ones when their last invocation ends. */
@@ -303,14 +322,19 @@ export class InstanceManager {
     };
 
     try {
-      const response = await Promise.race([instance.sandbox.invoke(request, { invocationId, signal: abort.signal, ...(event.trace ? { trace: event.trace } : {}) }), limitHit]);
+      const syncBefore = instance.sandbox.synchronousInvocations ?? 0;
+      const invoking = instance.sandbox.invoke(request, { invocationId, signal: abort.signal, ...(event.trace ? { trace: event.trace } : {}), ...(this.#syncEligible(limits) ? { syncTimeoutMs: limits.cpuMs } : {}) });
+      if ((instance.sandbox.synchronousInvocations ?? 0) > syncBefore) this.syncInvocations++;
+      const response = await Promise.race([invoking, limitHit]);
       if (phases) phases.dispatch = [phases.evaluate[1], process.hrtime.bigint()];
       event.status = response.status;
       return { response, event, signal: abort.signal, done };
     } catch (e) {
       if (phases) phases.dispatch = [phases.evaluate[1], process.hrtime.bigint()];
       const reason = abort.signal.aborted && abort.signal.reason instanceof IsotelError ? abort.signal.reason : undefined;
-      const error = authorLocations(state.deployed, reason ?? (e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e })));
+      // A synchronous call that ran out of time is the same CPU-limit breach the poller reports.
+      const thrown = e instanceof IsotelError && e.code === 'ISOTEL_ERR_LIMIT_CPU_TIME' ? cpuLimitError(fn, limits.cpuMs) : e;
+      const error = authorLocations(state.deployed, reason ?? (thrown instanceof IsotelError ? thrown : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e })));
       this.#afterLimit(instance, error);
       event.status = error.status;
       event.error = error;
@@ -341,7 +365,7 @@ export class InstanceManager {
       if (r.instance.sandbox.disposed) continue;
       if (r.instance.sandbox.cpuTimeNs() - r.cpuBefore > r.cpuLimitNs) {
         this.#running.delete(r);
-        r.fail(new IsotelError('ISOTEL_ERR_LIMIT_CPU_TIME', `${r.instance.info.fn} used more than its CPU-time limit of ${Number(r.cpuLimitNs / 1_000_000n)} ms; its isolate was stopped`, { details: { cpuMs: Number(r.cpuLimitNs / 1_000_000n) } }));
+        r.fail(cpuLimitError(r.instance.info.fn, Number(r.cpuLimitNs / 1_000_000n)));
         r.instance.dispose('error');
       }
     }
@@ -388,12 +412,26 @@ export class InstanceManager {
     const v = state.deployed;
     this.#makeRoom(v.limits.memoryLimitMb * 1024 * 1024);
     const acquireStart = process.hrtime.bigint();
-    const { sandbox, hit } = await this.#acquire(v.limits.memoryLimitMb);
+    const acquired = await this.#acquire(v.limits.memoryLimitMb);
+    let sandbox = acquired.sandbox;
+    const hit = acquired.hit;
     const acquireEnd = process.hrtime.bigint();
     if (channels.poolAcquire.hasSubscribers) channels.poolAcquire.publish({ hit, fn: v.name });
     let result;
     try {
-      result = await sandbox.load(v.source, { filename: v.filename, cachedData: v.cachedData, env: v.env, format: v.format, egress: v.egress });
+      const options = { filename: v.filename, cachedData: v.cachedData, env: v.env, format: v.format, egress: v.egress };
+      try {
+        result = await sandbox.load(v.source, state.syncLoad ? { ...options, syncTimeoutMs: v.limits.cpuMs } : options);
+      } catch (e) {
+        if (!(e instanceof IsotelError && e.details?.synchronous)) throw e;
+        // The top level was quick at deploy but not now: load the way deploys do, in a fresh isolate (this one's
+        // top level was cut short), and stop loading this version synchronously.
+        state.syncLoad = false;
+        sandbox.dispose();
+        this.#o.log.warn('a synchronous cold start ran out of time; loading asynchronously from now on', { function: v.name, version: v.version, timeoutMs: v.limits.cpuMs });
+        ({ sandbox } = await this.#acquire(v.limits.memoryLimitMb));
+        result = await sandbox.load(v.source, options);
+      }
     } catch (e) {
       sandbox.dispose();
       // It loaded at deploy, so this is the environment (memory, a disposed isolate), not the code.
@@ -410,7 +448,8 @@ export class InstanceManager {
     state.instances.push(instance);
     this.#lru.set(instance, true);
     if (channels.instanceCreate.hasSubscribers) channels.instanceCreate.publish({ instance: info } satisfies InstanceEvent);
-    void sandbox.heapStatistics().then((h) => (instance.heapBytes = h.usedHeapSize + h.externalSize), () => {});
+    // After the first dispatch: an asynchronous call in flight would keep that dispatch off the synchronous path.
+    setImmediate(() => void sandbox.heapStatistics().then((h) => (instance.heapBytes = h.usedHeapSize + h.externalSize), () => {}));
     return {
       instance,
       phases: { acquire: [acquireStart, acquireEnd], compile: [acquireEnd, compileEnd], evaluate: [compileEnd, evaluateEnd], codeCacheHit: result.codeCacheHit, poolHit: hit },

@@ -125,6 +125,7 @@ const instances = new InstanceManager({
   sandboxOptions: { onConsole, ...(dispatchInternal ? { dispatchInternal } : {}) },
   log,
   idleMs: host.idleMs,
+  syncMaxCpuMs: host.syncMaxCpuMs,
   memoryBudgetBytes: Math.floor((host.memoryBudgetMb * 1024 * 1024) / host.workers),
 });
 telemetry?.observe(() => ({ instances, pool }));
@@ -295,7 +296,7 @@ function onMessage(m: GatewayMessage): void {
       );
       break;
     case 'stats':
-      send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size, poolMisses: pool.misses, evictions: instances.evictions, scaledToZero: instances.scaledToZero } });
+      send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size, poolMisses: pool.misses, evictions: instances.evictions, scaledToZero: instances.scaledToZero, syncInvocations: instances.syncInvocations } });
       break;
   }
 }

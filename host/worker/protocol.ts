@@ -64,6 +64,7 @@ export interface WorkerStats {
   readonly poolMisses: number;
   readonly evictions: number;
   readonly scaledToZero: number;
+  readonly syncInvocations: number;
 }
 
 /** Messages of the request path: they travel as frames on the data channel (channel.ts), the rest over Node IPC. */

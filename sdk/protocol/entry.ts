@@ -29,6 +29,8 @@ export type BodyMode = typeof BODY_NONE | typeof BODY_BYTES | typeof BODY_STREAM
 export interface Bootstrap {
   /** Fire-and-forget message to the host (see Op). */
   op(name: OpName, ...args: unknown[]): void;
+  /** The same message, delivered synchronously: used while the host is blocked in a synchronous entry call (invokeSync). */
+  opSync(name: OpName, ...args: unknown[]): void;
   /** Synchronous: `n` random bytes from the host CSPRNG. */
   randomBytes(n: number): Uint8Array;
   /** Synchronous: milliseconds since the sandbox's time origin, monotonic, sub-ms. */
@@ -77,6 +79,8 @@ export interface RuntimeEntry {
   attach(namespace: object | undefined, envJson: string): string;
   /** `trace`: the invocation span's context and telemetry limits for a traced invocation, null when telemetry is off (sdk/protocol/telemetry.ts). */
   invoke(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null, trace?: InvokeTraceArgs | null): void;
+  /** invoke, called synchronously by the host: ops until the next entry call are delivered synchronously. */
+  invokeSync(invocationId: string, method: string, url: string, headers: string[], bodyMode: BodyMode, body: Uint8Array | null, trace?: InvokeTraceArgs | null): void;
   /** Pull the next chunk of response stream `streamId`; answered by op 'chunk'. */
   pull(streamId: number): void;
   cancel(streamId: number, reason: string): void;

@@ -10,7 +10,17 @@ const boot = g[BOOTSTRAP_GLOBAL] as Bootstrap | undefined;
 delete g[BOOTSTRAP_GLOBAL];
 if (!boot) throw new Error(`isotel runtime: ${BOOTSTRAP_GLOBAL} missing (the host must inject it before running the runtime)`);
 
-const rawOp = boot.op;
+const rawOpAsync = boot.op;
+const rawOpSync = boot.opSync;
+let rawOp = rawOpAsync;
+/**
+ * Whether the host is blocked in a synchronous entry call (invokeSync). Isolate code runs only inside entry
+ * calls, and microtasks drain before a call returns, so ops sent until the next entry call reach a host that
+ * is waiting: they go synchronously (no cross-thread hop). Every other entry resets it.
+ */
+export function setSyncEntry(sync: boolean): void {
+  rawOp = sync ? rawOpSync : rawOpAsync;
+}
 const rawRandom = boot.randomBytes;
 const rawNow = boot.now;
 export const timeOrigin: number = boot.timeOrigin;

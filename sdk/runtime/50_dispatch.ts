@@ -4,7 +4,7 @@
  * primitives and bytes for the host.
  */
 import { BODY_BYTES, BODY_NONE, BODY_STREAM, RUNTIME_NAME, type BodyMode, type RuntimeEntry } from '../protocol/entry.js';
-import { asyncOp, completeOp, makeError, op } from './00_bootstrap.js';
+import { asyncOp, completeOp, makeError, op, setSyncEntry } from './00_bootstrap.js';
 import { ErrorEvent, Event, PromiseRejectionEvent, hasListeners, markTrusted } from './02_events.js';
 import { setInvocationLookup, reportException } from './03_globals.js';
 import { type BodyState } from './21_body.js';
@@ -171,6 +171,7 @@ const builtins: Record<string, object> = {
  * The host ignores ops for this invocation id.
  */
 export const WARMUP_ID = '\u0000warmup';
+const WARMUP_ROUNDS = 2;
 function warmup(): void {
   const saved = [mode, moduleHandler, moduleThis] as const;
   mode = 'module';
@@ -189,16 +190,16 @@ function warmup(): void {
   };
   moduleThis = undefined;
   try {
-    for (let i = 0; i < 2; i++) invoke(WARMUP_ID, 'POST', 'http://warm.up/a/b?q=1', ['content-type', 'text/plain', 'accept', '*/*'], BODY_BYTES, new Uint8Array([119, 97, 114, 109]));
+    for (let i = 0; i < WARMUP_ROUNDS; i++) invoke(WARMUP_ID, 'POST', 'http://warm.up/a/b?q=1', ['content-type', 'text/plain', 'accept', '*/*'], BODY_BYTES, new Uint8Array([119, 97, 114, 109]));
     // the gateway's own URLs have an IPv4 host: compile that regexp path too
-    for (let i = 0; i < 2; i++) invoke(WARMUP_ID, 'GET', 'http://127.0.0.1:8787/', ['accept', '*/*'], BODY_NONE, null);
+    for (let i = 0; i < WARMUP_ROUNDS; i++) invoke(WARMUP_ID, 'GET', 'http://127.0.0.1:8787/', ['accept', '*/*'], BODY_NONE, null);
     invoke(WARMUP_ID, 'POST', 'http://warm.up/json', ['content-type', 'application/json'], BODY_BYTES, new Uint8Array([123, 125]));
   } finally {
     [mode, moduleHandler, moduleThis] = saved;
   }
 }
 
-export const entry: RuntimeEntry = {
+const entries: RuntimeEntry = {
   warmup,
   attach(namespace, envJson) {
     env = Object.freeze(JSON.parse(envJson || '{}') as Record<string, string>);
@@ -210,6 +211,11 @@ export const entry: RuntimeEntry = {
     return mode;
   },
   invoke,
+  invokeSync(...args) {
+    // From here until the next entry call (which clears it, see entry_), the host is waiting for this call.
+    setSyncEntry(true);
+    invoke(...args);
+  },
   pull: pullOutStream,
   cancel: cancelOutStream,
   abort(invocationId, reason) {
@@ -238,3 +244,13 @@ export const entry: RuntimeEntry = {
   builtinModuleNames: () => Object.keys(builtins),
   builtinModuleExports: (s) => Object.keys(builtins[s] ?? {}),
 };
+
+/** Every entry call starts asynchronous (setSyncEntry): only invokeSync switches its own ops to synchronous. */
+function entry_<K extends keyof RuntimeEntry>(name: K): RuntimeEntry[K] {
+  const f = entries[name] as (...a: unknown[]) => unknown;
+  return ((...a: unknown[]) => {
+    setSyncEntry(false);
+    return f(...a);
+  }) as RuntimeEntry[K];
+}
+export const entry = Object.fromEntries(Object.keys(entries).map((k) => [k, entry_(k as keyof RuntimeEntry)])) as unknown as RuntimeEntry;
