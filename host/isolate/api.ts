@@ -46,6 +46,7 @@ export interface LoadOptions {
 }
 
 import type { InvokeTraceArgs } from '../../sdk/protocol/telemetry.js';
+import type { AbortSignalLike } from '../../common/abort.js';
 
 export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
 
@@ -72,7 +73,7 @@ export interface InvokeOptions {
   /** Correlates console output and telemetry with the invocation. */
   readonly invocationId: string;
   /** Aborts the invocation (client went away, wall-time limit). */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
   /** Traces the invocation: the author's OpenTelemetry API records under this context (absent: telemetry off, API calls are no-ops). */
   readonly trace?: InvokeTrace;
   /**

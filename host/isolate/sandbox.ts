@@ -11,6 +11,7 @@
  */
 import ivm from 'isolated-vm';
 import { randomFillSync, randomUUID } from 'node:crypto';
+import type { AbortSignalLike } from '../../common/abort.js';
 import { IsotelError } from '../../common/errors.js';
 import { BODY_BYTES, BODY_NONE, BODY_STREAM, BOOTSTRAP_GLOBAL, type BodyMode } from '../../sdk/protocol/entry.js';
 import type { TelemetrySink } from './api.js';
@@ -225,14 +226,13 @@ class IsolateSandbox implements Sandbox {
         this.#uncaught({ name: n, message, stack }, 'Uncaught ');
         return;
       }
-      case 'respond': return this.#onRespond(args as [string, number, string, string[], BodyMode, Uint8Array | number | null]);
-      case 'fail': return this.#onFail(args as [string, string, string, string, string]);
-      case 'done': {
-        const inv = this.#invocations.get(args[0] as string);
-        if (inv) { this.#invocations.delete(inv.id); inv.done.resolve(); inv.cleanup(); }
-        this.#egress.endInvocation(args[0] as string, this.#invocations.size === 0);
+      case 'respond':
+        this.#onRespond(args as [string, number, string, string[], BodyMode, Uint8Array | number | null]);
+        // The common case in one op: the handler responded and no waitUntil work is pending.
+        if (args[6] === true) this.#onDone(args[0] as string);
         return;
-      }
+      case 'fail': return this.#onFail(args as [string, string, string, string, string]);
+      case 'done': return this.#onDone(args[0] as string);
       case 'chunk': {
         const [streamId, chunk, rawError] = args as [number, Uint8Array | null, string];
         const p = this.#pulls.get(streamId);
@@ -372,6 +372,12 @@ class IsolateSandbox implements Sandbox {
       return { done: true, value: undefined };
     };
     return { [Symbol.asyncIterator]: () => ({ next, return: stop }) };
+  }
+
+  #onDone(invocationId: string): void {
+    const inv = this.#invocations.get(invocationId);
+    if (inv) { this.#invocations.delete(inv.id); inv.done.resolve(); inv.cleanup(); }
+    this.#egress.endInvocation(invocationId, this.#invocations.size === 0);
   }
 
   #disposedError(): IsotelError {
@@ -709,7 +715,7 @@ function responseProblem(status: unknown, statusText: unknown, flat: unknown, mo
   return '';
 }
 
-function abortedError(signal: AbortSignal): IsotelError {
+function abortedError(signal: AbortSignalLike): IsotelError {
   const reason = signal.reason as { message?: string } | undefined;
   return new IsotelError('ISOTEL_ERR_INVOKE_ABORTED', `the invocation was aborted: ${reason?.message ?? String(reason)}`);
 }

@@ -13,6 +13,7 @@
  * clear error, and disposes the isolate when it is still spinning.
  */
 import { readFileSync } from 'node:fs';
+import { Abort, type AbortSignalLike } from '../../common/abort.js';
 import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { CreateSandbox, EgressPolicy, InvokeRequest, InvokeResponse, Sandbox, SandboxOptions } from '../isolate/api.js';
@@ -80,7 +81,7 @@ export interface InvocationResult {
   readonly response: InvokeResponse;
   readonly event: InvocationEvent;
   /** Aborted when a limit ends the invocation while its body still streams. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortSignalLike;
   /** Call when the response body has been fully delivered (or abandoned). */
   readonly done: (error?: IsotelError) => void;
 }
@@ -238,11 +239,11 @@ export class InstanceManager {
     for (const wake of state.waiters.splice(0)) wake();
   }
 
-  async invoke(fn: string, version: string, invocationId: string, request: InvokeRequest, startUnixNano: bigint, clientSignal?: AbortSignal): Promise<InvocationResult> {
+  async invoke(fn: string, version: string, invocationId: string, request: InvokeRequest, startUnixNano: bigint, clientSignal?: AbortSignalLike): Promise<InvocationResult> {
     const state = this.#versions.get(version);
     if (!state) throw new IsotelError('ISOTEL_ERR_FUNCTION_NOT_FOUND', `function ${fn} version ${version} is not deployed on this worker`);
     const limits = state.deployed.limits;
-    const abort = new AbortController();
+    const abort = new Abort();
     const onClientAbort = (): void => abort.abort(clientSignal?.reason);
     clientSignal?.addEventListener('abort', onClientAbort, { once: true });
 

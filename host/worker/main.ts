@@ -7,6 +7,7 @@
  * Run with `node --no-node-snapshot` (isolated-vm's requirement).
  */
 import { resolveConfig } from '../../common/config.js';
+import { Abort, type AbortSignalLike } from '../../common/abort.js';
 import { IsotelError } from '../../common/errors.js';
 import { createLogger, type LogLevel } from '../../common/log.js';
 import { commonSchema } from '../../common/settings.js';
@@ -165,7 +166,7 @@ class PulledBody implements AsyncIterable<Uint8Array> {
 
 interface Active {
   body?: PulledBody;
-  abort: AbortController;
+  abort: Abort;
   iterator?: AsyncIterator<Uint8Array>;
   done?: (error?: IsotelError) => void;
   /** Rejects (with the limit's error) when a limit ends the invocation mid-stream. */
@@ -179,7 +180,7 @@ function responseTooLarge(fn: string, max: number): IsotelError {
   return new IsotelError('ISOTEL_ERR_LIMIT_RESPONSE_BODY', `${fn}'s response body is larger than its limit of ${max} bytes`, { details: { maxResponseBytes: max } });
 }
 
-function aborted(signal: AbortSignal): Promise<never> {
+function aborted(signal: AbortSignalLike): Promise<never> {
   return new Promise((_, reject) => {
     if (signal.aborted) reject(signal.reason);
     else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
@@ -188,7 +189,7 @@ function aborted(signal: AbortSignal): Promise<never> {
 const active = new Map<number, Active>();
 
 async function handleRequest(m: Extract<GatewayMessage, { t: 'req' }>): Promise<void> {
-  const entry: Active = { abort: new AbortController() };
+  const entry: Active = { abort: new Abort() };
   active.set(m.id, entry);
   if (m.streaming) entry.body = new PulledBody(m.id);
   const request: InvokeRequest = { method: m.method, url: m.url, headers: m.headers, body: entry.body ?? m.body };

@@ -43,8 +43,8 @@ export interface Bootstrap {
 export type Op =
   /** console output: severityNumber, invocationId ('' = none), message[, traceId, spanId, traceFlags when the line is a log record of a traced invocation] */
   | ['console', number, string, string, ...unknown[]]
-  /** handler finished: invocationId, status, statusText, flat headers, body mode, bytes | stream id */
-  | ['respond', string, number, string, string[], BodyMode, Uint8Array | number | null]
+  /** handler finished: invocationId, status, statusText, flat headers, body mode, bytes | stream id, and true when the invocation is also done (no waitUntil work) */
+  | ['respond', string, number, string, string[], BodyMode, Uint8Array | number | null, boolean]
   /** handler failed: invocationId, kind ('threw' | 'bad_response'), name, message, stack */
   | ['fail', string, string, string, string, string]
   /** all waitUntil work of an invocation settled */

@@ -154,9 +154,23 @@ mixinBody(Request.prototype, (self) => { const s = rs(self); return { body: s.bo
 /** Builds an incoming request from host data (trusted, already validated by the HTTP server). */
 export function makeIncomingRequest(method: string, url: string, headers: Headers, body: BodyState | null): { request: Request; abort: (reason: unknown) => void } {
   const r = Object.create(Request.prototype) as Request;
-  const signal = newAbortSignal();
-  reqState.set(r, { method, url, headers, body, signal, redirect: 'follow', mode: 'cors', credentials: 'same-origin', cache: 'default', referrer: 'about:client', referrerPolicy: '', integrity: '', keepalive: false, duplex: 'half' });
-  return { request: r, abort: (reason) => signalAbort(signal, reason) };
+  // The signal is made when first read: most handlers never look at it, and an AbortSignal is an EventTarget.
+  let signal: AbortSignal | undefined;
+  let abortedWith: { reason: unknown } | undefined;
+  reqState.set(r, {
+    method, url, headers, body, redirect: 'follow', mode: 'cors', credentials: 'same-origin', cache: 'default', referrer: 'about:client', referrerPolicy: '', integrity: '', keepalive: false, duplex: 'half',
+    get signal(): AbortSignal {
+      if (!signal) {
+        signal = newAbortSignal();
+        if (abortedWith) signalAbort(signal, abortedWith.reason);
+      }
+      return signal;
+    },
+    set signal(s: AbortSignal) {
+      signal = s;
+    },
+  });
+  return { request: r, abort: (reason) => (signal ? signalAbort(signal, reason) : (abortedWith ??= { reason })) };
 }
 export { addAbortAlgorithm };
 

@@ -8,7 +8,7 @@ import { asyncOp, completeOp, makeError, op, setSyncEntry } from './00_bootstrap
 import { ErrorEvent, Event, PromiseRejectionEvent, hasListeners, markTrusted } from './02_events.js';
 import { setInvocationLookup, reportException } from './03_globals.js';
 import { type BodyState } from './21_body.js';
-import { headersFromFlat } from './20_headers.js';
+import { headersFromFlat, headersToFlat } from './20_headers.js';
 import { Request, Response, makeIncomingRequest, rsp } from './22_request_response.js';
 import { Headers } from './20_headers.js';
 import { URL } from './04_url.js';
@@ -83,22 +83,23 @@ function requestBody(invocationId: string, bodyMode: BodyMode, body: Uint8Array 
   return null;
 }
 
-function respond(invocationId: string, value: unknown): void {
+/** Sends the response; returns false when it sent a failure instead. `done`: the invocation ends with it. */
+function respond(invocationId: string, value: unknown, done: boolean): boolean {
   if (!(value instanceof Response)) {
     op('fail', invocationId, 'bad_response', 'TypeError', `the fetch handler returned ${describe(value)}, not a Response`, '');
-    return;
+    return false;
   }
   const s = rsp(value);
-  if (s.type === 'error') { op('fail', invocationId, 'bad_response', 'TypeError', 'the fetch handler returned Response.error()', ''); return; }
+  if (s.type === 'error') { op('fail', invocationId, 'bad_response', 'TypeError', 'the fetch handler returned Response.error()', ''); return false; }
   let body: [number, Uint8Array | number | null];
   try { body = bodyForHost(s.body); } catch (e) {
     op('fail', invocationId, 'bad_response', 'TypeError', `the returned Response's body cannot be sent: ${errorRecord(e)[1]}`, '');
-    return;
+    return false;
   }
-  const flat: string[] = [];
-  for (const [n, v] of s.headers) { if (n === 'set-cookie') continue; flat.push(n, v); }
-  for (const c of s.headers.getSetCookie()) flat.push('set-cookie', c);
-  op('respond', invocationId, s.status, s.statusText, flat, body[0], body[1]);
+  // The header list as the function built it (repeated names stay separate lines, set-cookie included): what the
+  // wire needs, without the sorted-and-combined view that iterating Headers computes.
+  op('respond', invocationId, s.status, s.statusText, headersToFlat(s.headers), body[0], body[1], done);
+  return true;
 }
 function describe(v: unknown): string {
   if (v === undefined) return 'undefined';
@@ -114,18 +115,28 @@ function invoke(invocationId: string, method: string, url: string, headers: stri
   const waits: Promise<unknown>[] = [];
   let responded = false;
   const waitUntil = (p: unknown) => { waits.push(Promise.resolve(p).then(undefined, (e: unknown) => reportException(e))); };
+  const end = () => {
+    active.delete(invocationId);
+    otelInvocationEnd(invocationId);
+  };
   const finish = async () => {
     // waitUntil may be called while earlier promises settle: drain until no new ones.
     for (let n = 0; n < waits.length; n = waits.length) await Promise.all(waits.slice(n));
-    active.delete(invocationId);
-    otelInvocationEnd(invocationId);
+    end();
     op('done', invocationId);
   };
   const onResult = (value: unknown) => {
     if (responded) return;
     responded = true;
-    otelInvocationResponded(invocationId, waits.length > 0);
-    respond(invocationId, value);
+    const pending = waits.length > 0;
+    otelInvocationResponded(invocationId, pending);
+    if (!pending) {
+      // Nothing to wait for: end the invocation first (its telemetry drains before the response op), then one op says both.
+      end();
+      if (!respond(invocationId, value, true)) op('done', invocationId);
+      return;
+    }
+    respond(invocationId, value, false);
     finish();
   };
   const onError = (e: unknown) => {

@@ -7,9 +7,10 @@ import { id, loaded, req } from './helpers.js';
 
 test('a header smuggled past a tampered runtime is refused by the host', async () => {
   const { sandbox } = await loaded(`export default { fetch() {
-    // The runtime reads the response's headers through Headers.prototype[Symbol.iterator]: replace it.
-    Headers.prototype[Symbol.iterator] = function* () { yield ['x-evil', 'a\\r\\nset-cookie: pwned=1']; };
-    return new Response('x');
+    // The runtime flattens the response's header list with Array.prototype.push: make it push a forged header.
+    const push = Array.prototype.push;
+    Array.prototype.push = function (...items) { return items[0] === 'x-a' ? push.call(this, 'x-evil', 'a\\r\\nset-cookie: pwned=1') : push.apply(this, items); };
+    return new Response('x', { headers: { 'x-a': '1' } });
   } }`);
   await assert.rejects(sandbox.invoke(req(), { invocationId: id() }), (e: unknown) => {
     assert.ok(e instanceof IsotelError);
