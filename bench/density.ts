@@ -4,7 +4,9 @@
  * RSS per resident instance: a host (gateway + one worker process) with N distinct
  * functions deployed and each warmed by one request. Reports the host's processes'
  * RSS together divided by resident instances, the increase over the empty host per
- * instance, and whether every function still answers afterwards.
+ * instance, and whether every function still answers afterwards. RSS is read twice:
+ * a second after the warm-up requests (`justWarmedRssPerInstanceMb`), and once every
+ * idle instance has been compacted (the resident, between-requests state; the headline).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -67,10 +69,23 @@ async function measure(count: number, workers: number): Promise<Record<string, u
         if (res.statusCode !== 200) warmFailures++;
       }));
     }
+    const stats = async (): Promise<{ instances: number; compactions: number }> => {
+      const res = await pool.request({ path: '/_isotel/stats', method: 'GET', headers: { authorization: `Bearer ${host.token}` } });
+      return (await res.body.json()) as { instances: number; compactions: number };
+    };
     await new Promise((r) => setTimeout(r, 1000));
+    // Just after the warm-up requests: garbage of the pool warm-up and the first request still in every heap.
+    const hotRss = await hostRss(host.child.pid!);
+    const before = await stats();
+    // Then as resident functions sit between requests: each idle instance is compacted once (host/pool/instances.ts).
+    const settleStart = performance.now();
+    let now = before;
+    while (now.compactions < now.instances && performance.now() - settleStart < 180_000) {
+      await new Promise((r) => setTimeout(r, 1000));
+      now = await stats();
+    }
+    const settleS = (performance.now() - settleStart) / 1000;
     const rss = await hostRss(host.child.pid!);
-    const statsRes = await pool.request({ path: '/_isotel/stats', method: 'GET', headers: { authorization: `Bearer ${host.token}` } });
-    const stats = (await statsRes.body.json()) as { instances: number };
     // Every function answers again (served warm, or restarted if it had been evicted).
     let servable = 0;
     for (let i = 0; i < names.length; i += 16) {
@@ -81,9 +96,14 @@ async function measure(count: number, workers: number): Promise<Record<string, u
       }));
       servable += ok.filter(Boolean).length;
     }
-    const resident = stats.instances;
+    const resident = now.instances;
     const mb = (b: number): number => Number((b / 2 ** 20).toFixed(2));
-    const r = { functions: count, workers, warmFailures, residentInstances: resident, hostRssMb: mb(rss), emptyHostRssMb: mb(emptyRss), rssPerInstanceMb: mb(rss / resident), addedRssPerInstanceMb: mb((rss - emptyRss) / resident), allServable: servable === count, servable, deploySeconds: Number(deployedS.toFixed(1)) };
+    const r = {
+      functions: count, workers, warmFailures, residentInstances: resident,
+      hostRssMb: mb(rss), emptyHostRssMb: mb(emptyRss), rssPerInstanceMb: mb(rss / resident), addedRssPerInstanceMb: mb((rss - emptyRss) / resident),
+      justWarmedRssPerInstanceMb: mb(hotRss / before.instances), compacted: now.compactions, compactionSeconds: Number(settleS.toFixed(1)),
+      allServable: servable === count, servable, deploySeconds: Number(deployedS.toFixed(1)),
+    };
     log(`density ${count}: ${JSON.stringify(r)}`);
     return r;
   } finally {

@@ -46,7 +46,7 @@ export function adminRoutes(options: AdminOptions) {
 
     app.get('/stats', async () => {
       const workers = await Promise.all(options.workers.map(async (w) => ({ index: w.index, ...(await w.stats()) })));
-      const sum = (k: 'instances' | 'rssBytes' | 'poolSize' | 'evictions' | 'scaledToZero' | 'poolMisses' | 'syncInvocations'): number => workers.reduce((a, w) => a + ((w as Record<string, unknown>)[k] as number | undefined ?? 0), 0);
+      const sum = (k: 'instances' | 'rssBytes' | 'poolSize' | 'evictions' | 'scaledToZero' | 'poolMisses' | 'syncInvocations' | 'compactions'): number => workers.reduce((a, w) => a + ((w as Record<string, unknown>)[k] as number | undefined ?? 0), 0);
       return {
         functions: options.registry.list().length,
         instances: sum('instances'),
@@ -55,6 +55,7 @@ export function adminRoutes(options: AdminOptions) {
         evictions: sum('evictions'),
         scaledToZero: sum('scaledToZero'),
         syncInvocations: sum('syncInvocations'),
+        compactions: sum('compactions'),
         rssBytes: sum('rssBytes') + process.memoryUsage.rss(),
         gatewayRssBytes: process.memoryUsage.rss(),
         workers,

@@ -143,6 +143,8 @@ export interface Sandbox {
   invoke(request: InvokeRequest, options: InvokeOptions): Promise<InvokeResponse>;
   /** How many invocations ran synchronously on the host thread (InvokeOptions.syncTimeoutMs). */
   readonly synchronousInvocations?: number;
+  /** Collects all garbage and returns free memory to the OS (slow: for idle instances). */
+  compact?(): Promise<void>;
   /** V8 heap statistics of this isolate, bytes. */
   heapStatistics(): Promise<{ usedHeapSize: number; totalHeapSize: number; externalSize: number }>;
   /** CPU time this isolate has used, nanoseconds. */

@@ -63,6 +63,8 @@ export class Instance {
   lastUsed = Date.now();
   /** Heap bytes (used + external) at the last sample; feeds the memory budget. */
   heapBytes = 0;
+  /** Compacted since its last invocation (see InstanceManager: idle compaction). */
+  compacted = false;
 
   constructor(info: InstanceInfo, sandbox: Sandbox) {
     this.info = info;
@@ -123,6 +125,9 @@ export interface InstanceManagerOptions {
 }
 
 const MAX_WAITERS = 1000;
+/** An instance idle this long is compacted once (see #drainCompactions). */
+const COMPACT_IDLE_MS = 1000;
+const COMPACT_CONCURRENCY = 2;
 
 function cpuLimitError(fn: string, cpuMs: number): IsotelError {
   return new IsotelError('ISOTEL_ERR_LIMIT_CPU_TIME', `${fn} used more than its CPU-time limit of ${cpuMs} ms; its isolate was stopped`, { details: { cpuMs } });
@@ -167,6 +172,11 @@ export class InstanceManager {
   scaledToZero = 0;
   /** Invocations that ran synchronously on the worker's thread (syncMaxCpuMs). */
   syncInvocations = 0;
+  /** Idle instances compacted (full GC, free memory given back). */
+  compactions = 0;
+  readonly #compactQueue: Instance[] = [];
+  #compacting = 0;
+  #sweeping = false;
 
   constructor(options: InstanceManagerOptions) {
     this.#o = options;
@@ -277,6 +287,7 @@ export class InstanceManager {
     }
     instance.invocations++;
     instance.lastUsed = Date.now();
+    instance.compacted = false;
     this.#lru.delete(instance);
     this.#lru.set(instance, true);
 
@@ -522,18 +533,55 @@ export class InstanceManager {
   }
 
   async #sweepIdle(): Promise<void> {
-    const now = Date.now();
-    const sample: Instance[] = [];
-    for (const i of this.#lru.keys()) {
-      if (i.inflight === 0 && now - i.lastUsed >= this.#o.idleMs) {
-        this.scaledToZero++;
-        this.#removeAnywhere(i, 'idle');
-      } else sample.push(i);
+    if (this.#sweeping) return; // a slow sweep (heap readings) must not overlap the next
+    this.#sweeping = true;
+    try {
+      const now = Date.now();
+      const compactAfter = Math.min(COMPACT_IDLE_MS, this.#o.idleMs / 2);
+      const sample: Instance[] = [];
+      for (const i of this.#lru.keys()) {
+        if (i.inflight === 0 && now - i.lastUsed >= this.#o.idleMs) {
+          this.scaledToZero++;
+          this.#removeAnywhere(i, 'idle');
+          continue;
+        }
+        sample.push(i);
+        if (!i.compacted && i.inflight === 0 && now - i.lastUsed >= compactAfter && i.sandbox.compact) {
+          i.compacted = true;
+          this.#compactQueue.push(i);
+        }
+      }
+      this.#drainCompactions();
+      // Refresh heap sizes of the instances that stay (bounded work per sweep).
+      for (const i of sample.slice(0, 256)) {
+        if (i.sandbox.disposed) continue;
+        await i.sandbox.heapStatistics().then((h) => (i.heapBytes = h.usedHeapSize + h.externalSize), () => {});
+      }
+    } finally {
+      this.#sweeping = false;
     }
-    // Refresh heap sizes of the instances that stay (bounded work per sweep).
-    for (const i of sample.slice(0, 256)) {
-      if (i.sandbox.disposed) continue;
-      await i.sandbox.heapStatistics().then((h) => (i.heapBytes = h.usedHeapSize + h.externalSize), () => {});
+  }
+
+  /**
+   * Idle compaction: an instance idle for a second gets one full garbage collection that also returns free
+   * pages (its pool warm-up and first requests leave ~1.5 MB of garbage and committed space that V8 would
+   * otherwise keep while the isolate sleeps). Density is about idle instances; this is where they shrink.
+   * At most COMPACT_CONCURRENCY at a time on isolated-vm's threads, never on an instance that is in use.
+   */
+  #drainCompactions(): void {
+    while (this.#compacting < COMPACT_CONCURRENCY && this.#compactQueue.length) {
+      const i = this.#compactQueue.shift()!;
+      if (i.state !== 'warm' || i.inflight > 0 || i.sandbox.disposed || !i.compacted) continue;
+      this.#compacting++;
+      i.sandbox.compact!().then(
+        () => {
+          this.compactions++;
+          return i.sandbox.heapStatistics().then((h) => (i.heapBytes = h.usedHeapSize + h.externalSize));
+        },
+      ).catch(() => {}).finally(() => {
+        this.#compacting--;
+        this.#drainCompactions();
+      });
     }
   }
 

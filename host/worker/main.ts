@@ -297,7 +297,7 @@ function onMessage(m: GatewayMessage): void {
       );
       break;
     case 'stats':
-      send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size, poolMisses: pool.misses, evictions: instances.evictions, scaledToZero: instances.scaledToZero, syncInvocations: instances.syncInvocations } });
+      send({ t: 'stats-result', seq: m.seq, stats: { pid: process.pid, rssBytes: process.memoryUsage.rss(), instances: instances.residentInstances, functions: instances.deployedVersions, poolSize: pool.size, poolMisses: pool.misses, evictions: instances.evictions, scaledToZero: instances.scaledToZero, syncInvocations: instances.syncInvocations, compactions: instances.compactions } });
       break;
   }
 }

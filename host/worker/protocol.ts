@@ -65,6 +65,7 @@ export interface WorkerStats {
   readonly evictions: number;
   readonly scaledToZero: number;
   readonly syncInvocations: number;
+  readonly compactions: number;
 }
 
 /** Messages of the request path: they travel as frames on the data channel (channel.ts), the rest over Node IPC. */

@@ -75,6 +75,10 @@ export type OpName = Op[0];
 export interface RuntimeEntry {
   /** Exercises the request path once at sandbox creation (ops for its invocation id are ignored by the host). */
   warmup(): void;
+  /** Makes V8 collect all garbage and release free memory (idle instances, off the request path). */
+  compact(): void;
+  /** One warmup round called synchronously by the host, its ops delivered synchronously (the invokeSync path). */
+  warmupSync(): void;
   /** After the function module (or classic script) evaluated: finds the handler. Returns 'module' | 'service-worker' | '' (none). */
   attach(namespace: object | undefined, envJson: string): string;
   /** `trace`: the invocation span's context and telemetry limits for a traced invocation, null when telemetry is off (sdk/protocol/telemetry.ts). */

@@ -21,4 +21,4 @@ import './40_otel.js';
 import { entry } from './50_dispatch.js';
 
 // The bundle's completion value is this module's namespace: the RuntimeEntry methods (sdk/protocol/entry.ts).
-export const { warmup, uncaughtError, attach, invoke, invokeSync, pull, cancel, abort, complete, unhandledRejection, builtinModule, builtinModuleNames, builtinModuleExports } = entry;
+export const { warmup, warmupSync, compact, uncaughtError, attach, invoke, invokeSync, pull, cancel, abort, complete, unhandledRejection, builtinModule, builtinModuleNames, builtinModuleExports } = entry;
