@@ -231,6 +231,11 @@ export class InstanceManager {
     }
   }
 
+  /** The limits of a deployed version on this worker (undefined when it is not deployed here). */
+  limitsOf(version: string): FunctionLimits | undefined {
+    return this.#versions.get(version)?.deployed.limits;
+  }
+
   #syncEligible(limits: FunctionLimits): boolean {
     const max = this.#o.syncMaxCpuMs ?? 0;
     return max > 0 && limits.cpuMs <= max;

@@ -67,34 +67,69 @@ function jsonError(error: IsotelError): InvokeResponse {
   return { status: error.status, statusText: '', headers: [['content-type', 'application/json; charset=utf-8']], body: new TextEncoder().encode(JSON.stringify(error.toJSON())) };
 }
 
+/** Passes a body stream through, failing it with `error()` once more than `max` bytes went by. */
+async function* capped(body: AsyncIterable<Uint8Array>, max: number, error: () => IsotelError): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > max) throw error();
+    yield chunk;
+  }
+}
+
 async function invokeHere(fn: string, version: string, request: InvokeRequest, callerId: string | undefined): Promise<InvokeResponse> {
   const depth = (callerId ? (internalDepth.get(callerId) ?? 0) : 0) + 1;
   if (depth > MAX_CALL_DEPTH) return jsonError(new IsotelError('ISOTEL_ERR_FUNCTION_OVERLOADED', `function calls nested deeper than ${MAX_CALL_DEPTH} (${fn} calling itself?)`));
+  // The callee's body limits hold as they do through the gateway.
+  const limits = instances.limitsOf(version);
+  /** Set when a streamed request body ran past the callee's limit: the answer is then 413, as from the gateway. */
+  let requestTooLarge: IsotelError | undefined;
+  if (limits) {
+    const tooLarge = (): IsotelError => (requestTooLarge = new IsotelError('ISOTEL_ERR_LIMIT_REQUEST_BODY', `the request body is larger than ${fn}'s limit of ${limits.maxRequestBytes} bytes`, { details: { maxRequestBytes: limits.maxRequestBytes } }));
+    const body = request.body;
+    if (body instanceof Uint8Array && body.byteLength > limits.maxRequestBytes) return jsonError(tooLarge());
+    if (body !== null && !(body instanceof Uint8Array)) request = { ...request, body: capped(body, limits.maxRequestBytes, tooLarge) };
+  }
   const invocationId = `${workerId}-i${++internalSeq}`;
   internalDepth.set(invocationId, depth);
   try {
     const { response, done: finish } = await instances.invoke(fn, version, invocationId, request, unixNanoNow());
-    const done = (): void => {
+    const done = (error?: IsotelError): void => {
       internalDepth.delete(invocationId);
-      finish();
+      finish(error);
     };
+    if (requestTooLarge) {
+      done(requestTooLarge);
+      return jsonError(requestTooLarge);
+    }
     const body = response.body;
+    const maxResponseBytes = limits?.maxResponseBytes ?? Infinity;
     if (body === null || body instanceof Uint8Array) {
+      if (body && body.byteLength > maxResponseBytes) {
+        const error = responseTooLarge(fn, maxResponseBytes);
+        done(error);
+        return jsonError(error);
+      }
       done();
       return response;
     }
     // done() once the caller has read (or dropped) the body, so limits and telemetry see the whole invocation.
     async function* tracked(): AsyncGenerator<Uint8Array> {
+      let failed: IsotelError | undefined;
       try {
-        yield* body as AsyncIterable<Uint8Array>;
+        yield* capped(body as AsyncIterable<Uint8Array>, maxResponseBytes, () => responseTooLarge(fn, maxResponseBytes));
+      } catch (e) {
+        if (e instanceof IsotelError) failed = e;
+        throw e;
       } finally {
-        done();
+        done(failed);
       }
     }
     return { ...response, body: tracked() };
   } catch (e) {
     internalDepth.delete(invocationId);
-    return jsonError(e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e)));
+    // A handler that failed because its request body ran past the limit answers 413, as through the gateway.
+    return jsonError(requestTooLarge ?? (e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e))));
   }
 }
 

@@ -27,3 +27,37 @@ test('one function calls another through the gateway URL; a function calling its
     await host.close();
   }
 });
+
+test("a call inside the worker holds the callee's body limits, as the gateway would", async () => {
+  const port = await freePort();
+  const host = await startTestHost({ ISOTEL_GATEWAY_PORT: String(port) });
+  try {
+    await host.deploy('tiny-in', 'export default { async fetch(request) { return new Response("read " + (await request.text()).length); } };', { limits: { maxRequestBytes: 10 } });
+    await host.deploy('big-out', `export default { fetch(request) {
+      if (new URL(request.url).searchParams.has('stream')) {
+        let n = 0;
+        return new Response(new ReadableStream({ pull(c) { if (n++ === 4) c.close(); else c.enqueue(new Uint8Array(600)); } }));
+      }
+      return new Response('x'.repeat(2000));
+    } };`, { limits: { maxResponseBytes: 1000 } });
+    await host.deploy('caller', `export default { async fetch(request) {
+      const what = new URL(request.url).searchParams.get('what');
+      const base = 'http://127.0.0.1:${port}';
+      if (what === 'post') { const r = await fetch(base + '/tiny-in/', { method: 'POST', body: 'y'.repeat(100) }); return new Response(r.status + ' ' + (await r.json()).error.code); }
+      if (what === 'post-stream') {
+        const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('y'.repeat(50))); c.close(); } });
+        const r = await fetch(base + '/tiny-in/', { method: 'POST', body, duplex: 'half' });
+        return new Response(r.status + ' ' + (await r.text()));
+      }
+      if (what === 'get') { const r = await fetch(base + '/big-out/'); return new Response(r.status + ' ' + (await r.json()).error.code); }
+      const r = await fetch(base + '/big-out/?stream');
+      try { await r.arrayBuffer(); return new Response('read it all'); } catch (e) { return new Response('stream failed: ' + e.message); }
+    } };`);
+    assert.equal(await (await host.get('/caller/?what=post')).text(), '413 ISOTEL_ERR_LIMIT_REQUEST_BODY');
+    assert.match(await (await host.get('/caller/?what=post-stream')).text(), /^413 \{"error":\{"code":"ISOTEL_ERR_LIMIT_REQUEST_BODY","message":"the request body is larger than tiny-in's limit of 10 bytes"/);
+    assert.equal(await (await host.get('/caller/?what=get')).text(), '502 ISOTEL_ERR_LIMIT_RESPONSE_BODY');
+    assert.match(await (await host.get('/caller/?what=get-stream')).text(), /^stream failed: .*larger than its limit of 1000 bytes/);
+  } finally {
+    await host.close();
+  }
+});
