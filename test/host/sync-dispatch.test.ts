@@ -91,3 +91,16 @@ export default { fetch() { return new Response('loaded'); } };`, { limits: { cpu
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'loaded');
 });
+
+test('a memory bomb on the synchronous path ends at a limit; the worker and the neighbour live on', async () => {
+  // 4 MB chunks reach the 16 MiB heap limit in a few allocations, but V8 then collects hard near the limit: which
+  // of the two limits ends it (memory, or the 50 ms of CPU that collecting used up) is a race. Either is a clean end.
+  await host.deploy('bomb', 'export default { fetch(request) { if (new URL(request.url).searchParams.has("ok")) return new Response("ok"); const keep = []; for (;;) keep.push(new Array(5e5).fill(1.5)); } };', { limits: { memoryLimitMb: 16, cpuMs: 50 } });
+  assert.equal(await (await host.get('/bomb/?ok')).text(), 'ok');
+  const [res, neighbour] = await Promise.all([host.get('/bomb/'), host.get('/neighbour/')]);
+  assert.equal(await neighbour.text(), 'still here');
+  assert.equal(res.status, 503);
+  assert.match((await errorOf(res)).code, /^ISOTEL_ERR_LIMIT_(MEMORY|CPU_TIME)$/);
+  assert.equal(await (await host.get('/bomb/?ok')).text(), 'ok');
+  assert.equal(await (await host.get('/neighbour/')).text(), 'still here');
+});
