@@ -52,9 +52,10 @@ test('a function with a tight CPU limit answers the same on the synchronous path
   assert.match(await later.text(), /^later \d+$/);
   assert.equal(await (await host.get('/echo/stream')).text(), 'chunk0;chunk1;chunk2;');
   const afterSync = await syncInvocations();
-  // Not all five: a call still in flight in the isolate (the heap reading after a cold start, the warm code cache
-  // after the first invocation) sends an invocation to the thread pool instead of waiting for the isolate's lock.
-  assert.ok(afterSync - before >= 3, `expected the echo invocations on the synchronous path, counter went ${before} → ${afterSync}`);
+  // Not necessarily all five: a call still in flight in the isolate (the heap reading after a cold start or of the
+  // idle sweep, the warm code cache after the first invocation) sends an invocation to the thread pool instead of
+  // waiting for the isolate's lock.
+  assert.ok(afterSync - before >= 2, `expected the echo invocations on the synchronous path, counter went ${before} → ${afterSync}`);
 
   assert.equal(await (await host.get('/roomy/', { method: 'POST', body: 'x' })).text(), 'x');
   assert.equal(await syncInvocations(), afterSync, 'a function with the default CPU limit stays on the thread pool');
