@@ -51,6 +51,11 @@ test('a function with a tight CPU limit answers the same on the synchronous path
   assert.equal(later.headers.get('x-later'), '1');
   assert.match(await later.text(), /^later \d+$/);
   assert.equal(await (await host.get('/echo/stream')).text(), 'chunk0;chunk1;chunk2;');
+  // A body past the inline size streams in: its reads are asynchronous ops started from inside the synchronous call.
+  const big = 'z'.repeat(300 * 1024);
+  const echoed = await host.get('/echo/', { method: 'PUT', body: big });
+  assert.equal(echoed.status, 201);
+  assert.equal((await echoed.text()).length, big.length);
   const afterSync = await syncInvocations();
   // Not necessarily all five: a call still in flight in the isolate (the heap reading after a cold start or of the
   // idle sweep, the warm code cache after the first invocation) sends an invocation to the thread pool instead of
