@@ -176,10 +176,11 @@ class IsolateSandbox implements Sandbox {
   /** Fires the matching event on the isolate's global; reports the error when no listener handled it. */
   #reportInside(err: { name: string; message: string; stack: string }, method: 'unhandledRejection' | 'uncaughtError', prefix: string): Promise<void> {
     this.#trackOps(1);
+    this.#callsInFlight++;
     return this.#entry.get(method)!.apply(undefined, [err.name, err.message, err.stack], { arguments: { copy: true }, result: { copy: true } }).then(
       (handled) => { if (!handled) this.#uncaught(err, prefix); },
       () => this.#uncaught(err, prefix),
-    ).finally(() => this.#trackOps(-1));
+    ).finally(() => { this.#callsInFlight--; this.#trackOps(-1); });
   }
 
   #uncaught(err: { name: string; message: string; stack: string }, prefix: string): void {
