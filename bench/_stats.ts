@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 /** Small statistics helpers shared by the benchmarks. */
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -41,4 +43,16 @@ export function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+export interface LoadResult { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number }
+
+/** Runs the load generator (bench/_load.mjs, its own process) against `url` and returns what it measured. */
+export async function runLoad(url: string, connections: number, seconds: number): Promise<LoadResult> {
+  const script = fileURLToPath(new URL('../../bench/_load.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, url, String(connections), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(out.trim()) as LoadResult;
 }

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childrenOf, cpuSeconds, log } from './_stats.js';
+import { childrenOf, cpuSeconds, log, runLoad } from './_stats.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -60,19 +60,11 @@ async function startFastify(): Promise<Server> {
   return { url: `http://127.0.0.1:${m[1]}/hello/`, child, pids: () => [child.pid!] };
 }
 
-async function load(url: string, connections: number, seconds: number): Promise<{ requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number }> {
-  const child = spawn(process.execPath, [join(root, 'bench/_load.mjs'), url, String(connections), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => child.once('exit', r));
-  return JSON.parse(out.trim()) as { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number };
-}
-
 async function run(server: Server, connections: number, seconds: number) {
-  await load(server.url, connections, 1); // warm-up
+  await runLoad(server.url, connections, 1); // warm-up
   const pids = server.pids();
   const before = await Promise.all(pids.map(cpuSeconds));
-  const r = await load(server.url, connections, seconds);
+  const r = await runLoad(server.url, connections, seconds);
   const after = await Promise.all(pids.map(cpuSeconds));
   const cpu = after.reduce((a, b, i) => a + b - before[i]!, 0);
   return { ...r, serverCpuSeconds: Number(cpu.toFixed(2)), requestsPerCpuSecond: Math.round(r.requests / cpu), rps: Math.round(r.rps), p50Ms: Number(r.p50Ms.toFixed(3)), p99Ms: Number(r.p99Ms.toFixed(3)) };

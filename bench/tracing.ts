@@ -37,7 +37,7 @@ import type { InvocationEvent } from '../host/pool/events.js';
 import { createAuthorMetrics } from '../host/telemetry/author-metrics.js';
 import { createTelemetryBridge } from '../host/telemetry/bridge.js';
 import { createLogPipeline } from '../host/telemetry/logs.js';
-import { childrenOf, cpuSeconds, log, summary } from './_stats.js';
+import { childrenOf, cpuSeconds, log, summary, runLoad } from './_stats.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -92,18 +92,10 @@ async function startHost(telemetry: boolean, otlp: string): Promise<Host> {
   return { url, child, pids: () => [pid, ...childrenOf(pid)] };
 }
 
-async function load(url: string, connections: number, seconds: number): Promise<{ requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number }> {
-  const child = spawn(process.execPath, [join(root, 'bench/_load.mjs'), url, String(connections), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => child.once('exit', r));
-  return JSON.parse(out.trim()) as { requests: number; errors: number; rps: number; p50Ms: number; p99Ms: number };
-}
-
 async function round(host: Host, connections: number, seconds: number) {
   const pids = host.pids();
   const before = await Promise.all(pids.map(cpuSeconds));
-  const r = await load(host.url, connections, seconds);
+  const r = await runLoad(host.url, connections, seconds);
   const after = await Promise.all(pids.map(cpuSeconds));
   const cpu = after.reduce((a, b, i) => a + b - before[i]!, 0);
   return { requests: r.requests, errors: r.errors, rps: Math.round(r.rps), p50Ms: Number(r.p50Ms.toFixed(3)), serverCpuSeconds: Number(cpu.toFixed(2)), requestsPerCpuSecond: Math.round(r.requests / cpu) };
@@ -125,8 +117,8 @@ async function hostRatio(connections: number, seconds: number) {
   const on = await startHost(true, sink.url);
   const off = await startHost(false, sink.url);
   try {
-    await load(on.url, connections, 1);
-    await load(off.url, connections, 1);
+    await runLoad(on.url, connections, 1);
+    await runLoad(off.url, connections, 1);
     const rounds: Array<{ on: Awaited<ReturnType<typeof round>>; off: Awaited<ReturnType<typeof round>> }> = [];
     for (let i = 0; i < 3; i++) rounds.push({ off: await round(off, connections, seconds), on: await round(on, connections, seconds) });
     const best = (k: 'on' | 'off') => rounds.map((r) => r[k]).sort((a, b) => b.requestsPerCpuSecond - a.requestsPerCpuSecond)[0]!;
@@ -261,8 +253,8 @@ async function denoRatio(deno: string, connections: number, seconds: number) {
   const on = await startDeno(deno, true, sink.url);
   const off = await startDeno(deno, false, sink.url);
   try {
-    await load(on.url, connections, 1);
-    await load(off.url, connections, 1);
+    await runLoad(on.url, connections, 1);
+    await runLoad(off.url, connections, 1);
     const rounds: Array<{ on: Awaited<ReturnType<typeof round>>; off: Awaited<ReturnType<typeof round>> }> = [];
     for (let i = 0; i < 3; i++) rounds.push({ off: await round(off, connections, seconds), on: await round(on, connections, seconds) });
     const best = (k: 'on' | 'off') => rounds.map((r) => r[k]).sort((a, b) => b.requestsPerCpuSecond - a.requestsPerCpuSecond)[0]!;

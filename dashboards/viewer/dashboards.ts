@@ -7,6 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IsotelError } from '../../common/errors.js';
+import type { Field, Frame } from './frame.js';
+export type { Field, Frame } from './frame.js';
 import { ALL, expandQuery, MacroError, panelInterval, type TimeRange, type VariableValue } from './macros.js';
 
 /** dashboards/ in the source tree, from dist/dashboards/viewer or dashboards/viewer. */
@@ -130,24 +132,6 @@ export function loadDashboardsTolerant(dir = DASHBOARD_DIR): { dashboards: Dashb
 /** What the viewer needs from the collector: run one read-only SQL statement. */
 export type QueryFn = (sql: string) => Promise<{ meta: { name: string; type: string }[]; data: unknown[]; rows?: number; truncated?: boolean }>;
 
-export interface Field {
-  name: string;
-  /** 'time' (epoch ms), 'number', 'string' or 'other'. */
-  type: 'time' | 'number' | 'string' | 'other';
-  chType: string;
-  values: unknown[];
-}
-
-export interface Frame {
-  refId: string;
-  sql: string;
-  fields: Field[];
-  rows: number;
-  elapsedMs: number;
-  /** The query API's row limit cut the result. */
-  truncated?: boolean;
-  error?: { code: string; message: string };
-}
 
 const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/;
 const TIME = /^(Nullable\()?(DateTime|Date)/;

@@ -1,20 +1,8 @@
 /** The viewer's JSON API (dashboards/viewer/server.ts). */
 
-export interface Field {
-  name: string;
-  type: 'time' | 'number' | 'string' | 'other';
-  chType: string;
-  values: unknown[];
-}
-export interface Frame {
-  refId: string;
-  sql: string;
-  fields: Field[];
-  rows: number;
-  elapsedMs: number;
-  truncated?: boolean;
-  error?: { code: string; message: string };
-}
+import type { Frame } from '../frame.js';
+export type { Field, Frame } from '../frame.js';
+
 export interface ResolvedVariable {
   name: string;
   label: string;
