@@ -63,12 +63,17 @@ export class Instance {
   lastUsed = Date.now();
   /** Heap bytes (used + external) at the last sample; feeds the memory budget. */
   heapBytes = 0;
-  /** Compacted since its last invocation (see InstanceManager: idle compaction). */
+  /** Compaction queued or done since its last invocation (see InstanceManager: idle compaction). */
   compacted = false;
 
   constructor(info: InstanceInfo, sandbox: Sandbox) {
     this.info = info;
     this.sandbox = sandbox;
+  }
+
+  /** Re-reads heapBytes from the isolate; never rejects (a disposed isolate keeps the last figure). */
+  refreshHeap(): Promise<void> {
+    return this.sandbox.heapStatistics().then((h) => void (this.heapBytes = h.usedHeapSize + h.externalSize), () => {});
   }
 
   dispose(reason: DisposeReason): void {
@@ -466,7 +471,7 @@ export class InstanceManager {
     this.#lru.set(instance, true);
     if (channels.instanceCreate.hasSubscribers) channels.instanceCreate.publish({ instance: info } satisfies InstanceEvent);
     // After the first dispatch: an asynchronous call in flight would keep that dispatch off the synchronous path.
-    setImmediate(() => void sandbox.heapStatistics().then((h) => (instance.heapBytes = h.usedHeapSize + h.externalSize), () => {}));
+    setImmediate(() => void instance.refreshHeap());
     return {
       instance,
       phases: { acquire: [acquireStart, acquireEnd], compile: [acquireEnd, compileEnd], evaluate: [compileEnd, evaluateEnd], codeCacheHit: result.codeCacheHit, poolHit: hit },
@@ -560,7 +565,7 @@ export class InstanceManager {
       // Refresh heap sizes of the instances that stay (bounded work per sweep).
       for (const i of sample.slice(0, 256)) {
         if (i.sandbox.disposed) continue;
-        await i.sandbox.heapStatistics().then((h) => (i.heapBytes = h.usedHeapSize + h.externalSize), () => {});
+        await i.refreshHeap();
       }
     } finally {
       this.#sweeping = false;
@@ -581,7 +586,7 @@ export class InstanceManager {
       i.sandbox.compact!().then(
         () => {
           this.compactions++;
-          return i.sandbox.heapStatistics().then((h) => (i.heapBytes = h.usedHeapSize + h.externalSize));
+          return i.refreshHeap();
         },
       ).catch(() => {}).finally(() => {
         this.#compacting--;
