@@ -8,7 +8,7 @@ import { IsotelError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { unixNanoNow } from '../../common/time.js';
 import type { FunctionRegistry } from '../registry/registry.js';
-import { INLINE_BODY_LIMIT, type WorkerMessage } from '../worker/protocol.js';
+import { INLINE_BODY_LIMIT, requestTooLarge, type WorkerMessage } from '../worker/protocol.js';
 import type { WorkerProcess } from './worker-process.js';
 
 /** Headers that describe one hop's connection, not the message. */
@@ -77,7 +77,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     const length = Number(req.headers['content-length'] ?? NaN);
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && (req.headers['transfer-encoding'] !== undefined || length > 0);
     const maxRequestBytes = fv.limits.maxRequestBytes;
-    const tooLarge = (): IsotelError => new IsotelError('ISOTEL_ERR_LIMIT_REQUEST_BODY', `the request body is larger than ${fv.name}'s limit of ${maxRequestBytes} bytes`, { details: { maxRequestBytes } });
+    const tooLarge = (): IsotelError => requestTooLarge(fv.name, maxRequestBytes);
     if (length > maxRequestBytes) {
       reply.header('connection', 'close');
       return sendError(reply, tooLarge());

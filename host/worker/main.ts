@@ -22,7 +22,7 @@ import { InstanceManager } from '../pool/instances.js';
 import { startWorkerTelemetry } from '../telemetry/worker-telemetry.js';
 import { Socket } from 'node:net';
 import { FrameChannel } from './channel.js';
-import { DATA_CHANNEL_FD, DATA_MESSAGES, type GatewayMessage, type SerializedError, type WorkerMessage } from './protocol.js';
+import { DATA_CHANNEL_FD, DATA_MESSAGES, requestTooLarge, responseTooLarge, type GatewayMessage, type SerializedError, type WorkerMessage } from './protocol.js';
 
 const common = resolveConfig(commonSchema);
 const host = resolveConfig(hostSchema);
@@ -83,9 +83,9 @@ async function invokeHere(fn: string, version: string, request: InvokeRequest, c
   // The callee's body limits hold as they do through the gateway.
   const limits = instances.limitsOf(version);
   /** Set when a streamed request body ran past the callee's limit: the answer is then 413, as from the gateway. */
-  let requestTooLarge: IsotelError | undefined;
+  let requestPastLimit: IsotelError | undefined;
   if (limits) {
-    const tooLarge = (): IsotelError => (requestTooLarge = new IsotelError('ISOTEL_ERR_LIMIT_REQUEST_BODY', `the request body is larger than ${fn}'s limit of ${limits.maxRequestBytes} bytes`, { details: { maxRequestBytes: limits.maxRequestBytes } }));
+    const tooLarge = (): IsotelError => (requestPastLimit = requestTooLarge(fn, limits.maxRequestBytes));
     const body = request.body;
     if (body instanceof Uint8Array && body.byteLength > limits.maxRequestBytes) return jsonError(tooLarge());
     if (body !== null && !(body instanceof Uint8Array)) request = { ...request, body: capped(body, limits.maxRequestBytes, tooLarge) };
@@ -98,9 +98,9 @@ async function invokeHere(fn: string, version: string, request: InvokeRequest, c
       internalDepth.delete(invocationId);
       finish(error);
     };
-    if (requestTooLarge) {
-      done(requestTooLarge);
-      return jsonError(requestTooLarge);
+    if (requestPastLimit) {
+      done(requestPastLimit);
+      return jsonError(requestPastLimit);
     }
     const body = response.body;
     const maxResponseBytes = limits?.maxResponseBytes ?? Infinity;
@@ -129,7 +129,7 @@ async function invokeHere(fn: string, version: string, request: InvokeRequest, c
   } catch (e) {
     internalDepth.delete(invocationId);
     // A handler that failed because its request body ran past the limit answers 413, as through the gateway.
-    return jsonError(requestTooLarge ?? (e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e))));
+    return jsonError(requestPastLimit ?? (e instanceof IsotelError ? e : new IsotelError('ISOTEL_ERR_INTERNAL', e instanceof Error ? e.message : String(e))));
   }
 }
 
@@ -211,9 +211,6 @@ interface Active {
   maxResponseBytes?: number;
 }
 
-function responseTooLarge(fn: string, max: number): IsotelError {
-  return new IsotelError('ISOTEL_ERR_LIMIT_RESPONSE_BODY', `${fn}'s response body is larger than its limit of ${max} bytes`, { details: { maxResponseBytes: max } });
-}
 
 function aborted(signal: AbortSignalLike): Promise<never> {
   return new Promise((_, reject) => {

@@ -10,7 +10,16 @@
  * instead of filling memory. Streamed request bodies flow the same way: the worker
  * sends `req-pull` when the function reads, the gateway answers with one chunk.
  */
+import { IsotelError } from '../../common/errors.js';
 import type { HeaderList } from '../isolate/api.js';
+
+/** The body-limit errors, the same whether the gateway or the worker (an internal call) enforces them. */
+export function requestTooLarge(fn: string, maxRequestBytes: number): IsotelError {
+  return new IsotelError('ISOTEL_ERR_LIMIT_REQUEST_BODY', `the request body is larger than ${fn}'s limit of ${maxRequestBytes} bytes`, { details: { maxRequestBytes } });
+}
+export function responseTooLarge(fn: string, maxResponseBytes: number): IsotelError {
+  return new IsotelError('ISOTEL_ERR_LIMIT_RESPONSE_BODY', `${fn}'s response body is larger than its limit of ${maxResponseBytes} bytes`, { details: { maxResponseBytes } });
+}
 
 /** Per-function limits, enforced by the worker (see host/registry/limits.ts for defaults and ranges). */
 export interface FunctionLimits {
